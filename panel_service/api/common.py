@@ -1,0 +1,67 @@
+"""Helpers shared by the API views: validation errors, paging and masking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask_babel import gettext
+from pydantic import BaseModel, Field
+
+from panel_service.users.models import Role, User
+
+
+class Page(BaseModel):
+    page: int = Field(default=1, ge=1)
+    per_page: int = Field(default=50, ge=1, le=500)
+
+
+def validation_error_response(error):
+    details = [
+        {
+            "field": ".".join(str(part) for part in item["loc"]),
+            "problem": item["msg"],
+            "value": _short(item.get("input")),
+        }
+        for item in error.errors()
+    ]
+    body = {
+        "code": "validation_error",
+        "message": gettext("Some fields of the request are invalid: %(fields)s.", fields="、".join(d["field"] for d in details)),
+        "details": details,
+    }
+    response = jsonify({"error": body})
+    response.status_code = 400
+    return response
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value if not isinstance(value, str) else value[:100]
+    return str(value)[:100]
+
+
+def mask_id_number(value: str | None) -> str | None:
+    if not value:
+        return value
+    return value[:6] + "*" * 8 + value[-4:] if len(value) == 18 else "*" * len(value)
+
+
+def mask_phone(value: str | None) -> str | None:
+    if not value:
+        return value
+    return value[:3] + "****" + value[-4:] if len(value) >= 7 else "****"
+
+
+def mask_email(value: str | None) -> str | None:
+    if not value or "@" not in value:
+        return value
+    local, _, domain = value.partition("@")
+    return local[:1] + "***@" + domain
+
+
+def sees_personal_data(user: User, expert_id: int | None = None) -> bool:
+    """Admins see every expert's personal data; an expert sees only their own."""
+    if user.role == Role.admin:
+        return True
+    return user.role == Role.expert and expert_id is not None and user.expert_id == expert_id

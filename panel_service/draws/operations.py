@@ -1,0 +1,269 @@
+"""Committing, revealing, voiding and replacing draws. Operations flush; callers commit."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import Counter, defaultdict
+from typing import Any, Sequence
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, select
+
+import solvers
+from panel_service.audit.operations import record_audit
+from panel_service.db import utcnow
+from panel_service.draws import relax
+from panel_service.draws.eligibility import CandidatePool, gather_candidates
+from panel_service.draws.messages import InfeasibleDraw
+from panel_service.draws.models import Draw, DrawCandidate, DrawMember, DrawStatus, MemberRole
+from panel_service.errors import Conflict, PanelError
+from panel_service.institutions.models import Institution
+from panel_service.settings import Settings
+from panel_service.tasks.models import Task
+from panel_service.users.models import User
+from solvers import record as draw_record
+from solvers.model import AttributeRule, InfeasibleError, PanelRules
+
+log = logging.getLogger(__name__)
+
+
+def task_rules(task: Task, conflicts: Sequence[tuple[str, str]]) -> PanelRules:
+    return PanelRules(
+        group_counts=dict(task.group_counts),
+        attribute_rules=tuple(
+            AttributeRule(r["attribute"], r["value"], int(r.get("minimum") or 0), r.get("maximum")) for r in task.attribute_rules
+        ),
+        conflicts=tuple(conflicts),
+        one_per_employer=task.one_per_employer,
+        require_leader=task.require_leader,
+        alternates=task.alternates,
+    )
+
+
+def _active_draw(session: Session, task: Task) -> Draw | None:
+    statement = select(Draw).where(Draw.task_id == task.id).where(Draw.status != DrawStatus.voided)
+    return session.exec(statement).first()
+
+
+def _draw_task(session: Session, task: Task) -> draw_record.DrawTask:
+    institution = session.get(Institution, task.target_institution_id) if task.target_institution_id else None
+    return draw_record.DrawTask(
+        task_type=task.task_type.value,
+        start_date=task.sits_from,
+        end_date=task.sits_to,
+        institution=institution.name if institution else None,
+        task_id=str(task.id),
+    )
+
+
+def _exclusions(pool: CandidatePool) -> list[draw_record.Exclusion]:
+    by_expert = {expert_id: name for name, expert_id in pool.expert_ids.items()}
+    return [
+        draw_record.Exclusion(id=by_expert[expert_id], reason=reasons[0])
+        for expert_id, reasons in sorted(pool.excluded.items(), key=lambda item: by_expert[item[0]])
+    ]
+
+
+def exclusion_summary(pool: CandidatePool) -> dict[str, dict[str, int]]:
+    """Count, per group, the drawable experts and each exclusion reason."""
+    summary: dict[str, Counter] = defaultdict(Counter)
+    for candidate in pool.candidates:
+        summary[candidate.group]["drawable"] += 1
+    for expert_id, reasons in pool.excluded.items():
+        for reason in reasons:
+            summary[pool.groups[expert_id]][reason] += 1
+    return {group: dict(counts) for group, counts in sorted(summary.items())}
+
+
+def _prepare(method, pool: CandidatePool, rules: PanelRules):
+    try:
+        return method.prepare(pool.candidates, rules)
+    except InfeasibleError as error:
+        raise InfeasibleDraw(error.shortfalls, error.relaxations, exclusion_summary(pool)) from None
+
+
+def commit_draw(
+    session: Session,
+    task: Task,
+    actor: User,
+    settings: Settings,
+    *,
+    method_name: str | None = None,
+    replaces: Draw | None = None,
+    reason: str | None = None,
+    relaxation: dict[str, Any] | None = None,
+) -> Draw:
+    """Fix the candidates, rules and lottery of a draw and commit to a secret nonce."""
+    current = _active_draw(session, task)
+    if current is not None and (replaces is None or replaces.id != current.id):
+        raise Conflict(
+            _l("Task %(task)s already has draw %(draw)s; void it with a reason to draw again."),
+            code="draw_exists",
+            task=task.id,
+            draw=current.id,
+        )
+    if replaces is not None:
+        void_draw(session, replaces, actor, reason)
+
+    pool = gather_candidates(session, task, settings.draw.former_employer_lookback_years, settings.pseudonym.key)
+    rules = task_rules(task, pool.conflicts)
+    if relaxation is not None:
+        rules = relax.apply(rules, relaxation)
+    method = solvers.get_method(method_name or task.method)
+    distribution = _prepare(method, pool, rules)
+
+    nonce = secrets.token_bytes(draw_record.NONCE_BYTES)
+    committed = draw_record.commit_draw(
+        task=_draw_task(session, task),
+        candidates=pool.candidates,
+        excluded=_exclusions(pool),
+        rules=rules,
+        method=method,
+        distribution=distribution,
+        nonce=nonce,
+        committed_at=utcnow(),
+    )
+    draw = Draw(
+        task_id=task.id,
+        replaces_draw_id=replaces.id if replaces else None,
+        replace_reason=reason if replaces else None,
+        status=DrawStatus.committed,
+        method=method.name,
+        method_version=method.version,
+        commitment=committed["commitment"],
+        nonce=nonce.hex(),
+        wrong_group_count=pool.wrong_group_count,
+        record=committed,
+        requested_by_id=actor.id,
+        relaxation=relaxation,
+    )
+    session.add(draw)
+    session.flush()
+    _store_candidates(session, draw, pool, distribution)
+    record_audit(
+        session,
+        actor,
+        "draw.commit",
+        "draw",
+        draw.id,
+        {"task_id": task.id, "commitment": draw.commitment, "method": method.name, "relaxation": relaxation},
+    )
+    log.info("committed draw id=%s task=%s method=%s candidates=%s", draw.id, task.id, method.name, len(pool.candidates))
+    return draw
+
+
+def _store_candidates(session: Session, draw: Draw, pool: CandidatePool, distribution) -> None:
+    marginals = distribution.marginals if distribution is not None else {}
+    rows = []
+    for name, expert_id in pool.expert_ids.items():
+        probability = marginals.get(name)
+        rows.append(
+            {
+                "draw_id": draw.id,
+                "expert_id": expert_id,
+                "group": pool.groups[expert_id],
+                "exclusion_reasons": pool.excluded.get(expert_id, []),
+                "probability": draw_record.fraction_text(probability) if probability is not None else None,
+            }
+        )
+    if rows:
+        session.execute(DrawCandidate.__table__.insert(), rows)
+
+
+def reveal_draw(
+    session: Session,
+    draw: Draw,
+    actor: User,
+    supervisor_entropy: Sequence[str],
+    public_value: str | None = None,
+) -> Draw:
+    """Derive the seed from the nonce and the entropy entered now, and draw the panel."""
+    if draw.status != DrawStatus.committed:
+        raise Conflict(
+            _l("Draw %(draw)s is %(status)s; only a committed draw can be revealed, and only once."),
+            code="draw_not_committed",
+            draw=draw.id,
+            status=draw.status.value,
+        )
+    try:
+        full = draw_record.reveal_draw(draw.record, bytes.fromhex(draw.nonce), list(supervisor_entropy), public_value)
+    except draw_record.RecordError as error:
+        raise PanelError(_l("The draw could not be revealed: %(problem)s"), code="invalid_reveal", problem=str(error)) from None
+
+    draw.record = full
+    draw.seed = full["reveal"]["seed"]
+    draw.status = DrawStatus.revealed
+    draw.revealed_by_id = actor.id
+    draw.revealed_at = utcnow()
+    session.add(draw)
+    _store_members(session, draw, full["result"])
+    session.flush()
+    record_audit(session, actor, "draw.reveal", "draw", draw.id, {"seed": draw.seed, "panel": full["result"]["panel"]})
+    log.info("revealed draw id=%s by user=%s", draw.id, actor.id)
+    return draw
+
+
+def _store_members(session: Session, draw: Draw, result: dict[str, Any]) -> None:
+    candidates = {row.expert_id: row for row in session.exec(select(DrawCandidate).where(DrawCandidate.draw_id == draw.id))}
+    by_name = _pseudonym_index(session, draw)
+    for position, name in enumerate(result["panel"], start=1):
+        expert_id = by_name[name]
+        session.add(
+            DrawMember(
+                draw_id=draw.id,
+                expert_id=expert_id,
+                role=MemberRole.member,
+                position=position,
+                group=candidates[expert_id].group,
+                is_leader=name == result.get("leader"),
+            )
+        )
+    for position, name in enumerate(result["alternates"], start=1):
+        expert_id = by_name[name]
+        session.add(
+            DrawMember(
+                draw_id=draw.id,
+                expert_id=expert_id,
+                role=MemberRole.alternate,
+                position=position,
+                group=candidates[expert_id].group,
+            )
+        )
+
+
+def _pseudonym_index(session: Session, draw: Draw) -> dict[str, int]:
+    from panel_service.experts.models import Expert
+
+    statement = (
+        select(Expert.pseudonym, Expert.id)
+        .join(DrawCandidate, DrawCandidate.expert_id == Expert.id)
+        .where(DrawCandidate.draw_id == draw.id)
+    )
+    return dict(session.exec(statement).all())
+
+
+def void_draw(session: Session, draw: Draw, actor: User, reason: str | None) -> Draw:
+    if not reason or not reason.strip():
+        raise PanelError(_l("Voiding a draw needs a reason."), code="reason_required")
+    if draw.status == DrawStatus.voided:
+        raise Conflict(_l("Draw %(draw)s is already void."), code="draw_voided", draw=draw.id)
+    draw.status = DrawStatus.voided
+    draw.voided_by_id = actor.id
+    draw.voided_at = utcnow()
+    draw.void_reason = reason.strip()
+    session.add(draw)
+    session.flush()
+    record_audit(session, actor, "draw.void", "draw", draw.id, {"task_id": draw.task_id})
+    log.info("voided draw id=%s by user=%s", draw.id, actor.id)
+    return draw
+
+
+def publish_draw(session: Session, draw: Draw, actor: User) -> Draw:
+    if draw.status != DrawStatus.revealed:
+        raise Conflict(_l("Only a revealed draw can be published."), code="draw_not_revealed")
+    draw.published = True
+    session.add(draw)
+    session.flush()
+    record_audit(session, actor, "draw.publish", "draw", draw.id, {})
+    return draw

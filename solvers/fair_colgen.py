@@ -1,0 +1,407 @@
+"""Column generation for maximin and leximin lotteries over candidate types.
+
+A panel is a count per type (see `solvers.fair_types`). The master LP, solved with GLOP,
+chooses probabilities for the panels found so far. The pricing problem, solved with
+CP-SAT, finds the valid panel that maximises the dual-weighted sum of per-member
+selection shares; a panel worth more than the LP's bound enters the master. This is the
+method of Flanigan, Gölz, Gupta, Hennig and Procaccia, "Fair algorithms for selecting
+citizens' assemblies", Nature 596 (2021), applied to types instead of people.
+
+Everything here is deterministic: CP-SAT runs with one worker and a fixed seed and
+only proven-optimal answers are used, GLOP answers must be optimal, and columns are
+added in the order they are found. A solve that stops on the time limit raises
+`SolveTimeout` instead of returning a half-converged lottery.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from solvers.fair_types import CandidateType
+from solvers.model import PanelRules
+
+log = logging.getLogger(__name__)
+
+# A panel as (type index, count) pairs for the types it uses, sorted by type index.
+PanelCounts = tuple[tuple[int, int], ...]
+
+CP_SAT_SEED = 20210803
+# Pricing weights are scaled so that the largest becomes this integer. The rounding
+# error is then at most 2**-41 of the largest weight per seat, which the optimality gap
+# below accounts for.
+PRICING_SCALE = 2**40
+# Column generation stops once the proven gap between the LP value and the best panel's
+# bound is at most this.
+GAP_TOLERANCE = 1e-9
+# A stage that stops with a larger gap (because the pricing repeats a known panel) has
+# run into the LP's own tolerances; beyond this it is treated as a failure.
+STALL_GAP_LIMIT = 1e-6
+# Leximin fixes a type's level a little below the stage optimum, because GLOP's
+# primal feasibility tolerance is about 1e-9 and later stages must stay feasible.
+FIX_SLACK = 1e-9
+# A type whose dual weight exceeds this share of the stage's total weight is fixed.
+DUAL_FIX_THRESHOLD = 1e-7
+MAX_COLUMNS = 50_000
+
+
+class SolveTimeout(TimeoutError):
+    """A fair lottery did not converge within its time limit."""
+
+
+class Deadline:
+    """Wall-clock budget shared by every solver call of one `prepare`."""
+
+    def __init__(self, seconds: float, method: str):
+        if seconds <= 0:
+            raise ValueError(f"time limit must be positive, got {seconds} s")
+        self.seconds = seconds
+        self.method = method
+        self._end = time.monotonic() + seconds
+
+    def remaining(self, activity: str) -> float:
+        left = self._end - time.monotonic()
+        if left <= 0:
+            self.expire(activity)
+        return left
+
+    def expire(self, activity: str) -> None:
+        raise SolveTimeout(
+            f"{self.method}: time limit of {self.seconds:g} s reached while {activity}; "
+            f"raise time_limit_seconds or simplify the rules"
+        )
+
+
+@dataclass
+class ColumnGenerationResult:
+    """The panels found, their float probabilities and what the solve proved."""
+
+    columns: list[PanelCounts]
+    probabilities: list[float]
+    covered: frozenset[int]
+    maximin_value: float
+    # The largest proven gap between a stage's LP value and its upper bound.
+    max_gap: float = 0.0
+    pricing_calls: int = 0
+    lp_solves: int = 0
+    stages: int = 0
+    # Leximin levels in the order they were fixed, one per stage.
+    levels: list[float] = field(default_factory=list)
+
+
+class PanelModel:
+    """CP-SAT model whose solutions are exactly the valid panels, as counts per type."""
+
+    def __init__(self, types: Sequence[CandidateType], rules: PanelRules, conflict_types: Sequence[tuple[int, int]]):
+        self.types = types
+        self.rules = rules
+        self.model = cp_model.CpModel()
+        self.count = {t.index: self.model.new_int_var(0, self._upper_bound(t), f"count[{t.index}]") for t in types}
+        self.uses = {t.index: self.model.new_bool_var(f"uses[{t.index}]") for t in types}
+
+        self._add_group_counts()
+        self._add_employers()
+        self._add_conflicts(conflict_types)
+        self._add_attribute_rules()
+        self._add_leader()
+        self._link_uses()
+
+    def _upper_bound(self, t: CandidateType) -> int:
+        bound = min(t.size, self.rules.group_counts.get(t.group, 0))
+        if t.employer is not None:
+            bound = min(bound, self.rules.employer_limit(t.employer))
+        return bound
+
+    def _add_group_counts(self) -> None:
+        # Each group gets exactly its count; types of groups not asked for have bound 0.
+        for group, required in sorted(self.rules.group_counts.items()):
+            self.model.add(sum(self.count[t.index] for t in self.types if t.group == group) == required)
+
+    def _add_employers(self) -> None:
+        # Each limited employer's limit, across all types of that employer.
+        by_employer: dict[str, list[int]] = {}
+        for t in self.types:
+            if t.employer is not None:
+                by_employer.setdefault(t.employer, []).append(t.index)
+        for employer in sorted(by_employer):
+            self.model.add(sum(self.count[i] for i in by_employer[employer]) <= self.rules.employer_limit(employer))
+
+    def _add_conflicts(self, conflict_types: Sequence[tuple[int, int]]) -> None:
+        # Candidates in a conflict pair are one-member types, so a pair is two types.
+        for first, second in conflict_types:
+            self.model.add(self.count[first] + self.count[second] <= 1)
+
+    def _add_attribute_rules(self) -> None:
+        # Attribute minimum and maximum per rule.
+        for rule in self.rules.attribute_rules:
+            pair = (rule.attribute, rule.value)
+            matching = sum(self.count[t.index] for t in self.types if pair in t.matched)
+            self.model.add(matching >= rule.minimum)
+            if rule.maximum is not None:
+                self.model.add(matching <= rule.maximum)
+
+    def _add_leader(self) -> None:
+        # At least one member qualifies to lead.
+        if self.rules.require_leader:
+            self.model.add(sum(self.count[t.index] for t in self.types if t.qualifies_as_leader) >= 1)
+
+    def _link_uses(self) -> None:
+        # uses[t] may be true only when the panel takes a member of t; only the
+        # coverage objective reads it.
+        for t in self.types:
+            self.model.add(self.count[t.index] >= 1).only_enforce_if(self.uses[t.index])
+
+    def find_covering_panel(self, wanted: Sequence[int], deadline: Deadline) -> PanelCounts | None:
+        """Return a valid panel using as many of the `wanted` types as possible, or None if no panel is valid."""
+        self.model.clear_objective()
+        if wanted:
+            self.model.maximize(sum(self.uses[i] for i in wanted))
+        return self._solve(deadline, "searching for panels that cover every candidate")
+
+    def best_panel(self, weights: Mapping[int, int], deadline: Deadline) -> PanelCounts:
+        """Return a valid panel maximising the integer-weighted sum of its counts."""
+        self.model.clear_objective()
+        self.model.maximize(sum(weight * self.count[i] for i, weight in sorted(weights.items()) if weight))
+        panel = self._solve(deadline, "pricing a new panel")
+        if panel is None:
+            raise RuntimeError("pricing found no valid panel although an earlier solve found one")
+        return panel
+
+    def _solve(self, deadline: Deadline, activity: str) -> PanelCounts | None:
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = CP_SAT_SEED
+        solver.parameters.max_time_in_seconds = deadline.remaining(activity)
+        status = solver.solve(self.model)
+
+        if status == cp_model.OPTIMAL:
+            return tuple((t.index, solver.value(self.count[t.index])) for t in self.types if solver.value(self.count[t.index]))
+        if status == cp_model.INFEASIBLE:
+            return None
+        if status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
+            deadline.expire(activity)
+        raise RuntimeError(f"CP-SAT returned {solver.status_name(status)} while {activity}")
+
+
+def conflict_type_pairs(types: Sequence[CandidateType], rules: PanelRules) -> list[tuple[int, int]]:
+    """Translate the candidate conflict pairs into pairs of one-member type indices."""
+    type_of = {member: t.index for t in types for member in t.members}
+    pairs = set()
+    for first, second in rules.conflicts:
+        if first in type_of and second in type_of and first != second:
+            pairs.add(tuple(sorted((type_of[first], type_of[second]))))
+    return sorted(pairs)
+
+
+def find_covering_panels(model: PanelModel, deadline: Deadline) -> tuple[list[PanelCounts], frozenset[int]] | None:
+    """Find panels that together use every type any valid panel can use.
+
+    Returns the panels and the covered type indices, or None when no panel is valid.
+    Each solve maximises the number of still-uncovered types on the panel, so a solve
+    that covers none of them proves the rest can sit on no valid panel.
+    """
+    uncovered = [t.index for t in model.types if model._upper_bound(t) > 0]
+    panels: list[PanelCounts] = []
+    covered: set[int] = set()
+    while True:
+        panel = model.find_covering_panel(uncovered, deadline)
+        if panel is None:
+            return None
+        newly = {index for index, _count in panel} - covered
+        if panels and not newly:
+            break
+        panels.append(panel)
+        covered.update(newly)
+        uncovered = [index for index in uncovered if index not in covered]
+        if not uncovered:
+            break
+    return panels, frozenset(covered)
+
+
+@dataclass
+class MasterSolution:
+    value: float
+    probabilities: list[float]
+    # Dual weight per unfixed or fixed type, non-negative.
+    duals: dict[int, float]
+
+
+class MasterLP:
+    """The LP over the panels found: maximise the lowest share of the unfixed types."""
+
+    def __init__(self, types: Sequence[CandidateType], covered: frozenset[int]):
+        self.sizes = {t.index: t.size for t in types}
+        self.covered = sorted(covered)
+        self.fixed: dict[int, float] = {}
+        self.solver = pywraplp.Solver.CreateSolver("GLOP")
+        if self.solver is None:
+            raise RuntimeError("OR-Tools was built without the GLOP LP solver")
+        infinity = self.solver.infinity()
+        self.lowest = self.solver.NumVar(-infinity, infinity, "lowest")
+        self.total = self.solver.Add(self.solver.Sum([]) == 1, "total")
+        self.share = {}
+        for index in self.covered:
+            self.share[index] = self.solver.Constraint(0, infinity, f"share[{index}]")
+            self.share[index].SetCoefficient(self.lowest, -1)
+        self.panel_vars: list[pywraplp.Variable] = []
+        self.solver.Maximize(self.lowest)
+
+    def add_column(self, panel: PanelCounts) -> None:
+        var = self.solver.NumVar(0, 1, f"panel[{len(self.panel_vars)}]")
+        self.total.SetCoefficient(var, 1)
+        for index, count in panel:
+            if index in self.share:
+                self.share[index].SetCoefficient(var, count / self.sizes[index])
+        self.panel_vars.append(var)
+
+    def fix(self, index: int, level: float) -> None:
+        """Hold a type's share at `level` (less the slack) and drop it from the objective."""
+        self.fixed[index] = level
+        self.share[index].SetCoefficient(self.lowest, 0)
+        self.share[index].SetLb(level - FIX_SLACK)
+
+    @property
+    def unfixed(self) -> list[int]:
+        return [index for index in self.covered if index not in self.fixed]
+
+    def solve(self, deadline: Deadline) -> MasterSolution:
+        self.solver.SetTimeLimit(max(1, int(deadline.remaining("solving the master LP") * 1000)))
+        status = self.solver.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            deadline.remaining("solving the master LP")
+            raise RuntimeError(f"GLOP returned status {status} on the master LP; expected OPTIMAL")
+
+        # For a maximisation GLOP reports the duals of >= rows as non-positive numbers.
+        duals = {index: max(0.0, -self.share[index].dual_value()) for index in self.covered}
+        probabilities = [max(0.0, var.solution_value()) for var in self.panel_vars]
+        return MasterSolution(self.lowest.solution_value(), probabilities, duals)
+
+
+class ColumnGeneration:
+    """Maximin and leximin by column generation over one pool's types."""
+
+    def __init__(self, types: Sequence[CandidateType], rules: PanelRules, deadline: Deadline):
+        self.types = types
+        self.rules = rules
+        self.deadline = deadline
+        self.model = PanelModel(types, rules, conflict_type_pairs(types, rules))
+        self.columns: list[PanelCounts] = []
+        self.known: set[PanelCounts] = set()
+        self.master: MasterLP | None = None
+        self.result: ColumnGenerationResult | None = None
+
+    def start(self) -> bool:
+        """Find the covering panels; return False when no panel is valid at all."""
+        found = find_covering_panels(self.model, self.deadline)
+        if found is None:
+            return False
+        panels, covered = found
+        if not covered:
+            raise ValueError("the rules ask for an empty panel; at least one member is needed")
+        self.result = ColumnGenerationResult([], [], covered, maximin_value=0.0)
+        self.master = MasterLP(self.types, covered)
+        for panel in panels:
+            self._add(panel)
+        return True
+
+    def _add(self, panel: PanelCounts) -> None:
+        if len(self.columns) >= MAX_COLUMNS:
+            raise RuntimeError(f"column generation found more than {MAX_COLUMNS} panels without converging")
+        self.columns.append(panel)
+        self.known.add(panel)
+        self.master.add_column(panel)
+
+    def run_maximin(self) -> ColumnGenerationResult:
+        solution = self._optimise_stage()
+        return self._finish(solution)
+
+    def run_leximin(self) -> ColumnGenerationResult:
+        solution = self._optimise_stage()
+        while self.master.unfixed:
+            self._fix_tight_types(solution)
+            if not self.master.unfixed:
+                break
+            solution = self._optimise_stage()
+        return self._finish(solution)
+
+    def _fix_tight_types(self, solution: MasterSolution) -> None:
+        # A type with positive dual weight sits at the stage optimum in every optimal
+        # lottery (complementary slackness), so its level can be fixed.
+        unfixed = self.master.unfixed
+        total = sum(solution.duals[i] for i in unfixed) or 1.0
+        tight = [i for i in unfixed if solution.duals[i] > DUAL_FIX_THRESHOLD * total]
+        if not tight:
+            tight = [max(unfixed, key=lambda i: (solution.duals[i], -i))]
+        for index in tight:
+            self.master.fix(index, solution.value)
+        self.result.levels.append(solution.value)
+
+    def _optimise_stage(self) -> MasterSolution:
+        result = self.result
+        result.stages += 1
+        while True:
+            solution = self.master.solve(self.deadline)
+            result.lp_solves += 1
+            if result.stages == 1:
+                result.maximin_value = solution.value
+
+            weights, scale = pricing_weights(solution.duals, self.master.sizes)
+            panel = self.model.best_panel(weights, self.deadline)
+            result.pricing_calls += 1
+
+            gap = self._stage_gap(solution, panel, weights, scale)
+            if gap <= GAP_TOLERANCE or panel in self.known:
+                if gap > STALL_GAP_LIMIT:
+                    raise RuntimeError(f"column generation stalled with optimality gap {gap:.3g} > {STALL_GAP_LIMIT}")
+                result.max_gap = max(result.max_gap, gap)
+                return solution
+            self._add(panel)
+
+    def _stage_gap(self, solution: MasterSolution, panel: PanelCounts, weights: Mapping[int, int], scale: float) -> float:
+        """Return an upper bound on the stage optimum minus the LP value.
+
+        By weak duality, for dual weights y normalised to sum 1 over the unfixed types,
+        stage optimum <= max over valid panels of sum_t y_t * share_t - sum over fixed
+        types of y_t * (level_t - slack). The panel's integer pricing objective bounds
+        that maximum up to half a unit of rounding per seat.
+        """
+        unfixed_total = sum(solution.duals[i] for i in self.master.unfixed)
+        if unfixed_total <= 0:
+            return 0.0
+        seats = self.rules.panel_size
+        best_value = (sum(weights.get(i, 0) * count for i, count in panel) + 0.5 * seats) / scale
+        fixed_value = sum(solution.duals[i] * (level - FIX_SLACK) for i, level in self.master.fixed.items())
+        upper = (best_value - fixed_value) / unfixed_total
+        return max(0.0, upper - solution.value)
+
+    def _finish(self, solution: MasterSolution) -> ColumnGenerationResult:
+        result = self.result
+        result.columns = list(self.columns)
+        result.probabilities = list(solution.probabilities)
+        log.debug(
+            "column generation: %d panels, %d stages, %d pricing calls, gap %.3g",
+            len(result.columns),
+            result.stages,
+            result.pricing_calls,
+            result.max_gap,
+        )
+        return result
+
+
+def pricing_weights(duals: Mapping[int, float], sizes: Mapping[int, int]) -> tuple[dict[int, int], float]:
+    """Scale the per-member dual weights y_t / size_t to integers for CP-SAT.
+
+    Returns the integer weights and the scale factor, so that weight / scale is within
+    0.5 / scale of y_t / size_t.
+    """
+    per_member = {i: y / sizes[i] for i, y in duals.items() if y > 0}
+    largest = max(per_member.values(), default=0.0)
+    if largest <= 0:
+        return {}, float(PRICING_SCALE)
+    scale = PRICING_SCALE / largest
+    return {i: round(value * scale) for i, value in sorted(per_member.items())}, scale

@@ -1,0 +1,199 @@
+"""Draws through the service: eligibility, commitment, reveal, redraws and errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import select
+
+from panel_service.db import unit_of_work
+from panel_service.draws import operations
+from panel_service.draws.messages import InfeasibleDraw
+from panel_service.draws.models import DrawCandidate, DrawMember, DrawStatus, MemberRole
+from panel_service.errors import Conflict as ConflictError
+from panel_service.errors import PanelError
+from panel_service.experts.models import ExpertStatus
+from solvers.check import check_panel
+from solvers.record import candidates_from_record, rules_from_record
+from tests.factories import add_conflict, add_expert, add_institution, add_task, add_unavailability
+
+DAY = dt.date(2027, 3, 1)
+
+
+@pytest.fixture
+def admin(app, make_user):
+    user, _ = make_user("admin")
+    return user
+
+
+def _settings(app):
+    return app.extensions["panel_settings"]
+
+
+def _commit(app, task, user, **kwargs):
+    with app.app_context(), unit_of_work() as session:
+        if kwargs.get("replaces") is not None:
+            kwargs["replaces"] = session.merge(kwargs["replaces"])
+        return operations.commit_draw(session, session.merge(task), session.merge(user), _settings(app), **kwargs)
+
+
+def _reveal(app, draw, user, entropy=("123456",)):
+    with app.app_context(), unit_of_work() as session:
+        return operations.reveal_draw(session, session.merge(draw), session.merge(user), list(entropy))
+
+
+def _reasons(app, draw) -> dict[int, list[str]]:
+    with app.app_context(), unit_of_work() as session:
+        rows = session.exec(select(DrawCandidate).where(DrawCandidate.draw_id == draw.id))
+        return {row.expert_id: row.exclusion_reasons for row in rows}
+
+
+def test_every_exclusion_reason_recorded(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        target = add_institution(session, "北京某某司法鉴定所")
+        employee = add_expert(session, employer=target)
+        former_recent = add_expert(session)
+        add_conflict(session, former_recent, institution=target, relation="former_employment", ended_on=dt.date(2025, 1, 1))
+        former_long_ago = add_expert(session)
+        add_conflict(session, former_long_ago, institution=target, relation="former_employment", ended_on=dt.date(2019, 1, 1))
+        relative = add_expert(session)
+        add_conflict(session, relative, institution=target, relation="relative_employed")
+        away = add_expert(session)
+        add_unavailability(session, away, DAY - dt.timedelta(days=3), DAY)
+        expired = add_expert(session, term_end=dt.date(2026, 12, 31))
+        ineligible = add_expert(session, status=ExpertStatus.ineligible)
+        banned = add_expert(session, status=ExpertStatus.banned)
+        free = [add_expert(session) for _ in range(3)]
+        other_group = add_expert(session, group="documents")
+        task = add_task(session, admin, {"forensic_clinical": 2}, target=target)
+
+    draw = _commit(app, task, admin)
+    reasons = _reasons(app, draw)
+
+    assert reasons[employee.id] == ["employee_of_target"]
+    assert reasons[former_recent.id] == ["former_employee_of_target"]
+    assert reasons[former_long_ago.id] == []
+    assert reasons[relative.id] == ["conflict_with_target"]
+    assert reasons[away.id] == ["unavailable"]
+    assert reasons[expired.id] == ["term_expired"]
+    assert reasons[ineligible.id] == ["status_ineligible"]
+    assert reasons[banned.id] == ["status_banned"]
+    for expert in free:
+        assert reasons[expert.id] == []
+    assert other_group.id not in reasons
+    assert draw.wrong_group_count == 1
+
+
+def test_overlapping_panel_excludes_member(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        experts = [add_expert(session) for _ in range(3)]
+        first = add_task(session, admin, {"forensic_clinical": 3}, alternates=0)
+        second = add_task(session, admin, {"forensic_clinical": 1}, day=DAY)
+        later = add_task(session, admin, {"forensic_clinical": 1}, day=DAY + dt.timedelta(days=10))
+
+    _reveal(app, _commit(app, first, admin), admin)
+
+    with pytest.raises(InfeasibleDraw) as error:
+        _commit(app, second, admin)
+    assert error.value.summary["forensic_clinical"]["on_overlapping_panel"] == 3
+
+    later_draw = _commit(app, later, admin)
+    assert all(reasons == [] for reasons in _reasons(app, later_draw).values())
+    assert len(experts) == 3
+
+
+def test_revealed_panel_obeys_rules(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        shared = add_institution(session, "北京共同司法鉴定所")
+        a = add_expert(session, employer=shared)
+        b = add_expert(session, employer=shared)
+        c = add_expert(session)
+        d = add_expert(session)
+        add_conflict(session, c, other=d, relation="spouse")
+        add_expert(session, group="forensic_pathology")
+        add_expert(session, group="forensic_pathology")
+        task = add_task(session, admin, {"forensic_clinical": 2, "forensic_pathology": 1})
+        assert a.id and b.id
+
+    draw = _reveal(app, _commit(app, task, admin), admin)
+    record = draw.record
+    candidates = candidates_from_record(record)
+    rules = rules_from_record(record)
+
+    assert draw.status == DrawStatus.revealed
+    assert len(rules.conflicts) == 1
+    assert check_panel(candidates, rules, record["result"]["panel"]) == []
+    with app.app_context(), unit_of_work() as session:
+        members = session.exec(select(DrawMember).where(DrawMember.draw_id == draw.id)).all()
+    assert sorted(m.group for m in members if m.role == MemberRole.member) == [
+        "forensic_clinical",
+        "forensic_clinical",
+        "forensic_pathology",
+    ]
+
+
+def test_infeasible_draw_explains_numbers(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        target = add_institution(session, "北京目标司法鉴定所")
+        for _ in range(3):
+            add_expert(session, group="forensic_pathology", employer=target)
+        away = add_expert(session, group="forensic_pathology")
+        add_unavailability(session, away, DAY, DAY)
+        add_expert(session, group="forensic_pathology")
+        task = add_task(session, admin, {"forensic_pathology": 2}, target=target)
+
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        with pytest.raises(InfeasibleDraw) as error:
+            _commit(app, task, admin)
+        message = error.value.message()
+
+    assert error.value.shortfalls[0].code == "group_short"
+    assert error.value.shortfalls[0].params["available"] == 1
+    assert error.value.summary["forensic_pathology"]["employee_of_target"] == 3
+    assert error.value.summary["forensic_pathology"]["unavailable"] == 1
+    assert "法医病理" in message
+    assert "2" in message and "1" in message
+
+
+def test_second_draw_needs_void_and_reason(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(4):
+            add_expert(session)
+        task = add_task(session, admin, {"forensic_clinical": 2})
+
+    first = _reveal(app, _commit(app, task, admin), admin)
+    with pytest.raises(ConflictError):
+        _commit(app, task, admin)
+    with pytest.raises(PanelError):
+        _commit(app, task, admin, replaces=first, reason="  ")
+
+    second = _commit(app, task, admin, replaces=first, reason="组长因病无法参加")
+
+    with app.app_context(), unit_of_work() as session:
+        old = session.get(type(first), first.id)
+        assert old.status == DrawStatus.voided
+        assert old.void_reason == "组长因病无法参加"
+        assert old.seed == first.seed
+    assert second.replaces_draw_id == first.id
+    assert second.replace_reason == "组长因病无法参加"
+
+
+def test_reveal_only_once(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(3):
+            add_expert(session)
+        task = add_task(session, admin, {"forensic_clinical": 1})
+    draw = _reveal(app, _commit(app, task, admin), admin)
+    with pytest.raises(ConflictError):
+        _reveal(app, draw, admin, entropy=("999",))
+
+
+def test_failed_commit_writes_nothing(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        add_expert(session)
+        task = add_task(session, admin, {"forensic_clinical": 2})
+    with pytest.raises(InfeasibleDraw):
+        _commit(app, task, admin)
+    with app.app_context(), unit_of_work() as session:
+        assert session.exec(select(DrawCandidate)).all() == []
