@@ -225,7 +225,7 @@ def first_panel_in_order(
     Panels compare by the sorted list of their members' positions in `ordered`, so the
     result is unique. Up to `max_weighted_positions` candidates, one solve maximizes
     sum(2**(m-1-position) * x), whose optimum is unique. Longer lists are fixed greedily
-    position by position, one feasibility solve per undecided position.
+    position by position, with at most one feasibility solve per position.
     With `include`, only panels containing those ids count.
     """
     if len(ordered) <= max_weighted_positions:
@@ -326,8 +326,7 @@ def counting_lower_bound(ordered: Iterable[Candidate], rules: PanelRules) -> int
 
     No shorter prefix can hold a valid panel. Returns None when even the whole list fails.
     """
-    taken = _Prefix(iter(ordered))
-    return taken.counting_lower_bound(rules)
+    return _Prefix(iter(ordered)).counting_lower_bound(rules)
 
 
 def smallest_feasible_prefix(
@@ -419,6 +418,11 @@ def is_feasible(candidates: Sequence[Candidate], rules: PanelRules, settings: So
     feasible pool usually needs one small solve and a short scan. Only an infeasible
     pool pays for a model over every remaining candidate.
     """
+    # Counted at C speed first: the relaxation search asks many questions that group sizes settle.
+    sizes = Counter(candidate.group for candidate in candidates)
+    if any(sizes[group] < count for group, count in required_groups(rules).items()):
+        return False
+
     stream = _skip_interchangeable(_balanced_stream(candidates, rules), rules)
     return _gallop(_Prefix(stream), rules, settings) is not None
 

@@ -25,7 +25,7 @@ from datetime import date, datetime, timezone
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
-from solvers import get_method
+from solvers import SelectionMethod, get_method
 from solvers.check import check_panel
 from solvers.model import AttributeRule, Candidate, Distribution, PanelRules, Selection
 
@@ -232,13 +232,14 @@ def distribution_hash(distribution: Distribution) -> str:
     return sha256_hex(DISTRIBUTION_TAG + canonical_json(hashed))
 
 
-def derive_seed(nonce: bytes, supervisor_entropy: Sequence[str], public_value: str | None) -> bytes:
+def derive_seed(nonce: bytes, supervisor_entropy: str | Sequence[str], public_value: str | None) -> bytes:
     """Derive the draw's 32-byte seed from every source of randomness.
 
     seed = SHA-256(SEED_TAG || L(nonce) || uint32(k) || L(e_1) || ... || L(e_k) || P),
     where L(x) is x's length as 4 big-endian bytes followed by x (strings in UTF-8),
-    e_1..e_k are the supervisors' digit strings in the order given, and P is 0x00 without
-    a public value or 0x01 || L(public value) with one.
+    e_1..e_k are the supervisors' digit strings in the order given (a single string is
+    one supervisor), and P is 0x00 without a public value or 0x01 || L(public value)
+    with one. Raises `RecordError` for an invalid nonce, digit string or public value.
     """
     check_nonce(nonce)
     entropy = check_supervisor_entropy(supervisor_entropy)
@@ -276,7 +277,13 @@ def check_supervisor_entropy(entropy: str | Sequence[str]) -> list[str]:
     Each must be 1 to MAX_SUPERVISOR_DIGITS ASCII digits, and there must be 1 to
     MAX_SUPERVISORS of them.
     """
-    entries = [entropy] if isinstance(entropy, str) else list(entropy)
+    if isinstance(entropy, str):
+        entries = [entropy]
+    elif isinstance(entropy, (list, tuple)):
+        entries = list(entropy)
+    else:
+        raise RecordError(f"supervisor entropy must be a string or a list of strings, got {type(entropy).__name__}")
+
     if not 1 <= len(entries) <= MAX_SUPERVISORS:
         raise RecordError(f"supervisor entropy needs 1 to {MAX_SUPERVISORS} entries, got {len(entries)}")
 
@@ -392,17 +399,19 @@ def commit_draw(
     candidates: Sequence[Candidate],
     excluded: Sequence[Exclusion],
     rules: PanelRules,
-    method: Any,
+    method: SelectionMethod,
     distribution: Distribution | None,
     nonce: bytes,
     committed_at: datetime,
 ) -> dict[str, Any]:
     """Build the committed part of a draw record and its commitment.
 
-    `method` is the selection method (its `name` and `version` are recorded) and
-    `distribution` what its `prepare` returned for these candidates and rules. `nonce` is 32 fresh bytes from `secrets.token_bytes`; only its hash enters
-    the record until the reveal. Returns {"committed": {...}, "commitment": hex}.
-    Raises `RecordError` naming the first invalid value.
+    `method` is the selection method, whose `name` and `version` are recorded, and
+    `distribution` what its `prepare` returned for these candidates and rules. `nonce`
+    is 32 fresh bytes from `secrets.token_bytes`, and only its hash enters the record
+    until the reveal. Returns {"committed": {...}, "commitment": hex}. Raises
+    `RecordError` naming the first invalid value, or listing the problems of an unsound
+    distribution.
     """
     if distribution is not None:
         problems = distribution_problems(candidates, rules, distribution)
@@ -596,10 +605,14 @@ def distribution_problems(
     `distribution_types`): a panel with probability p that takes c members of type T
     gives each member of T the probability p * c / |T|.
 
-    Sound means: the types are disjoint and contain only candidates; each panel has
-    distinct candidate members, obeys the rules, has a positive probability and appears
-    once; the probabilities sum to exactly 1; and each marginal equals the one computed
-    from the panels (a candidate on no panel may be listed with "0/1" or left out).
+    A sound lottery meets all of these:
+
+    - the types are disjoint and contain only candidates;
+    - each panel has distinct candidate members, obeys the rules, has a positive
+      probability and appears once;
+    - the probabilities sum to exactly 1;
+    - each marginal equals the one computed from the panels. A candidate on no panel
+      may be listed with "0/1" or left out.
     """
     candidate_ids = {candidate.id for candidate in candidates}
     types = distribution_types(distribution)
@@ -640,14 +653,14 @@ def _computed_marginals(distribution: Distribution, types: Sequence[Sequence[str
     computed: dict[str, Fraction] = {}
 
     for members, probability in distribution.panels:
-        taken: dict[int, int] = {}
+        members_per_type: dict[int, int] = {}
         for member in set(members):
             if member in type_of:
-                taken[type_of[member]] = taken.get(type_of[member], 0) + 1
+                members_per_type[type_of[member]] = members_per_type.get(type_of[member], 0) + 1
             else:
                 computed[member] = computed.get(member, Fraction(0)) + probability
 
-        for index, count in taken.items():
+        for index, count in members_per_type.items():
             share = Fraction(probability) * count / len(types[index])
             for member in types[index]:
                 computed[member] = computed.get(member, Fraction(0)) + share
@@ -966,7 +979,7 @@ def reveal_draw(
     supervisor_entropy: str | Sequence[str],
     public_value: str | None,
     *,
-    method: Any = None,
+    method: SelectionMethod | None = None,
 ) -> dict[str, Any]:
     """Reveal the randomness of a committed draw, run the draw and return the full record.
 
@@ -1001,7 +1014,7 @@ def _check_commitment(record: Mapping[str, Any]) -> str:
     return stored
 
 
-def run_draw(committed: CommittedDraw, seed: bytes, *, method: Any = None) -> Selection:
+def run_draw(committed: CommittedDraw, seed: bytes, *, method: SelectionMethod | None = None) -> Selection:
     """Run the committed method on the committed data with `seed` and check the panel.
 
     `method` defaults to the installed method of the committed name. Raises
@@ -1021,7 +1034,7 @@ def run_draw(committed: CommittedDraw, seed: bytes, *, method: Any = None) -> Se
     return selection
 
 
-def resolve_method(committed: CommittedDraw, method: Any = None) -> Any:
+def resolve_method(committed: CommittedDraw, method: SelectionMethod | None = None) -> SelectionMethod:
     """Return the method to run: `method`, or the installed one of the committed name.
 
     Raises `RecordError` when the name is unknown or the version differs.

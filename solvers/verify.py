@@ -2,12 +2,12 @@
 
     python -m solvers.verify RECORD.json [--commitment HEX] [--rerun-prepare]
 
-It recomputes everything from the record alone: the commitment (and compares it with
-the value published at the draw, when given), the nonce commitment, the seed, the
-committed lottery (its hash, that every panel obeys the rules, that the probabilities
-sum to exactly 1 and that the marginals match), then re-runs the method's draw and
-compares the panel, alternates, leader, probabilities and details, and checks the
-recorded panel against the rules.
+It recomputes everything from the record alone. It checks the commitment, and compares
+it with the value published at the draw when one is given. It recomputes the nonce
+commitment and the seed, and checks the committed lottery: its hash, that every panel
+obeys the rules, that the probabilities sum to exactly 1 and that the marginals match.
+Then it re-runs the method's draw, compares the panel, alternates, leader,
+probabilities and details, and checks the recorded panel against the rules.
 
 Exit status: 0 when every check passes, 1 when any check fails (the message names the
 field and both values), 2 when the file cannot be read as a draw record. The format is
@@ -29,6 +29,7 @@ from solvers.record import (
     HEX_DIGEST_PATTERN,
     CommittedDraw,
     RecordError,
+    canonical_json,
     check_format,
     commitment_of,
     committed_part,
@@ -99,8 +100,9 @@ def parse_record(text: str) -> dict[str, Any]:
         raise ValueError(f"the top level is a {type(record).__name__}, expected an object")
 
     missing = [key for key in RECORD_KEYS if key not in record]
-    if missing:
-        raise ValueError(f"missing parts {missing}; a record has {list(RECORD_KEYS)}")
+    unknown = sorted(set(record) - set(RECORD_KEYS))
+    if missing or unknown:
+        raise ValueError(f"missing parts {missing}, unknown parts {unknown}; a record has exactly {list(RECORD_KEYS)}")
     for key in ("committed", "reveal", "result"):
         if not isinstance(record[key], dict):
             raise ValueError(f"part {key!r} is a {type(record[key]).__name__}, expected an object")
@@ -193,9 +195,17 @@ def _check_commitment(record: Mapping[str, Any], published: str | None) -> list[
 
 
 def _compare(field: str, stored: Any, recomputed: Any, source: str = "record has") -> CheckResult:
-    if stored == recomputed and type(stored) is type(recomputed):
+    if _same_json(stored, recomputed):
         return CheckResult(field, True, _shorten(recomputed))
     return CheckResult(field, False, f"{source} {_shorten(stored)}, recomputed {_shorten(recomputed)}")
+
+
+def _same_json(first: Any, second: Any) -> bool:
+    # Compared as canonical JSON, because Python's == takes true for 1 at any depth.
+    try:
+        return canonical_json(first) == canonical_json(second)
+    except RecordError:
+        return False
 
 
 def _shorten(value: Any) -> str:

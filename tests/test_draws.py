@@ -197,3 +197,91 @@ def test_failed_commit_writes_nothing(app, admin):
         _commit(app, task, admin)
     with app.app_context(), unit_of_work() as session:
         assert session.exec(select(DrawCandidate)).all() == []
+
+
+def _members(app, draw):
+    with app.app_context(), unit_of_work() as session:
+        return session.exec(select(DrawMember).where(DrawMember.draw_id == draw.id).order_by(DrawMember.id)).all()
+
+
+def test_declined_member_replaced_by_alternate(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(5):
+            add_expert(session)
+        add_expert(session, group="forensic_pathology")
+        task = add_task(session, admin, {"forensic_clinical": 2, "forensic_pathology": 1}, alternates=2)
+    draw = _reveal(app, _commit(app, task, admin), admin)
+    members = _members(app, draw)
+    leaving = next(m for m in members if m.role == MemberRole.member and m.group == "forensic_clinical")
+    first_alternate = next(m for m in members if m.role == MemberRole.alternate and m.position == 1)
+
+    with app.app_context(), unit_of_work() as session:
+        called = operations.replace_member(session, session.merge(draw), leaving.expert_id, session.merge(admin), "本人拒绝", _settings(app))
+
+    assert called.expert_id == first_alternate.expert_id
+    after = {m.expert_id: m for m in _members(app, draw)}
+    assert after[leaving.expert_id].active is False
+    assert after[leaving.expert_id].withdrawal_reason == "本人拒绝"
+    assert after[called.expert_id].role == MemberRole.member
+    assert after[called.expert_id].replaces_expert_id == leaving.expert_id
+
+
+def test_no_alternate_fits_leaves_seat_empty(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        add_expert(session)
+        add_expert(session, group="forensic_pathology")
+        add_expert(session, group="forensic_pathology")
+        task = add_task(session, admin, {"forensic_clinical": 1, "forensic_pathology": 1}, alternates=1)
+    draw = _reveal(app, _commit(app, task, admin), admin)
+    clinical = next(m for m in _members(app, draw) if m.group == "forensic_clinical")
+    with app.app_context(), unit_of_work() as session:
+        called = operations.replace_member(session, session.merge(draw), clinical.expert_id, session.merge(admin), "回避", _settings(app))
+    assert called is None
+
+
+def test_exported_record_verifies(app, admin, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(6):
+            add_expert(session)
+        task = add_task(session, admin, {"forensic_clinical": 3})
+    draw = _reveal(app, _commit(app, task, admin), admin)
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(draw.record, ensure_ascii=False), encoding="utf-8")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "solvers.verify", str(path), "--commitment", draw.commitment], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    tampered = dict(draw.record, result=dict(draw.record["result"], panel=list(reversed(draw.record["result"]["panel"]))))
+    path.write_text(json.dumps(tampered, ensure_ascii=False), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "solvers.verify", str(path)], capture_output=True, text=True)
+    assert result.returncode == 1
+
+
+def test_over_70_needs_recorded_decision(app, admin, client, auth):
+    with app.app_context(), unit_of_work() as session:
+        senior = add_expert(session, status=ExpertStatus.pending_review, status_reasons=["over_70"])
+        add_expert(session)
+        task = add_task(session, admin, {"forensic_clinical": 2})
+    headers = auth("admin")
+    assert client.post(f"/api/v1/experts/{senior.id}/allow-over-70", json={"note": ""}, headers=headers).status_code == 400
+    response = client.post(f"/api/v1/experts/{senior.id}/allow-over-70", json={"note": "理事会2026年第5次会议同意"}, headers=headers)
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "active"
+    draw = _commit(app, task, admin)
+    assert _reasons(app, draw)[senior.id] == []
+
+
+def test_ban_is_permanent_status(app, client, auth):
+    with app.app_context(), unit_of_work() as session:
+        expert = add_expert(session)
+    headers = auth("admin")
+    response = client.post(f"/api/v1/experts/{expert.id}/removal", json={"ground": "penalised", "note": "受行业惩戒"}, headers=headers)
+    assert response.json["status"] == "banned"
+    response = client.post(f"/api/v1/experts/{expert.id}/removal", json={"ground": "nonsense"}, headers=headers)
+    assert response.status_code in (400, 409)

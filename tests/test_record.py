@@ -701,3 +701,12 @@ def test_distribution_problems_name_invalid_panel():
     problems = distribution_problems(small_pool(), small_rules(), lottery)
 
     assert any("breaks the rules" in problem for problem in problems)
+
+
+def test_reveal_rejects_unknown_method():
+    class Unknown:
+        name = "unknown_method"
+        version = "1"
+
+    with pytest.raises(RecordError, match="unknown selection method 'unknown_method'"):
+        reveal_draw(commit(method=Unknown()), NONCE, ["1"], None)

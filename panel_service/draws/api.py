@@ -49,6 +49,11 @@ class RevealBody(BaseModel):
     public_value: str | None = Field(default=None, max_length=1024, description="e.g. a drand round or lottery result")
 
 
+class ReplacementBody(BaseModel):
+    expert_id: int = Field(description="the member who declined or was recused")
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class VoidBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
@@ -79,6 +84,9 @@ def _members(draw: Draw) -> tuple[list[dict], list[dict]]:
             "employer_name": expert.employer_name,
             "title": expert.title,
             "is_leader": member.is_leader,
+            "active": member.active,
+            "withdrawal_reason": member.withdrawal_reason,
+            "replaces_expert_id": member.replaces_expert_id,
         }
         (panel if member.role == MemberRole.member else alternates).append(item)
     return panel, alternates
@@ -183,6 +191,17 @@ def void(path: DrawPath, body: VoidBody):
     with unit_of_work() as session:
         draw = operations.void_draw(session, load_draw(path.draw_id), current_user(), body.reason)
     return draw_dict(draw)
+
+
+@bp.post("/draws/<int:draw_id>/replacements")
+@requires(*STAFF)
+def replace(path: DrawPath, body: ReplacementBody):
+    with unit_of_work() as session:
+        draw = load_draw(path.draw_id)
+        called = operations.replace_member(session, draw, body.expert_id, current_user(), body.reason, get_settings())
+    result = draw_dict(draw)
+    result["called_expert_id"] = called.expert_id if called else None
+    return result
 
 
 @bp.post("/draws/<int:draw_id>/publish")

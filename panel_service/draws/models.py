@@ -84,3 +84,9 @@ class DrawMember(SQLModel, table=True):
     position: int
     group: str = Field(max_length=40)
     is_leader: bool = False
+    # A member who declined or was recused stays listed, inactive, with the reason.
+    active: bool = True
+    withdrawal_reason: str | None = Field(default=None, max_length=500)
+    # For an alternate called up: the member whose seat they took.
+    replaces_expert_id: int | None = Field(default=None, foreign_key="experts.id")
+    called_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 import solvers
+from solvers import check
 from panel_service.audit.operations import record_audit
 from panel_service.db import utcnow
 from panel_service.draws import relax
@@ -241,6 +242,80 @@ def _pseudonym_index(session: Session, draw: Draw) -> dict[str, int]:
         .where(DrawCandidate.draw_id == draw.id)
     )
     return dict(session.exec(statement).all())
+
+
+def _draw_members(session: Session, draw: Draw) -> list[DrawMember]:
+    statement = select(DrawMember).where(DrawMember.draw_id == draw.id).order_by(DrawMember.role, DrawMember.position)
+    return list(session.exec(statement))
+
+
+def replace_member(session: Session, draw: Draw, expert_id: int, actor: User, reason: str, settings: Settings) -> DrawMember | None:
+    """Withdraw a member who declined or was recused and call the first alternate that fits.
+
+    Alternates are tried in draw order. One fits when they are of the leaving member's
+    group, still drawable today, and the panel with them obeys every rule of the draw.
+    Returns the called alternate, or None when no alternate fits (the seat stays empty
+    and the task needs a new draw).
+    """
+    if draw.status != DrawStatus.revealed:
+        raise Conflict(_l("Only a revealed draw has members to replace."), code="draw_not_revealed")
+    if not reason or not reason.strip():
+        raise PanelError(_l("Replacing a member needs a reason."), code="reason_required")
+    members = _draw_members(session, draw)
+    leaving = next((m for m in members if m.expert_id == expert_id and m.role == MemberRole.member and m.active), None)
+    if leaving is None:
+        raise PanelError(
+            _l("Expert %(id)s is not an active member of draw %(draw)s."), code="not_a_member", status=404, id=expert_id, draw=draw.id
+        )
+
+    names = _pseudonym_index(session, draw)
+    by_expert = {expert: name for name, expert in names.items()}
+    task = session.get(Task, draw.task_id)
+    still_drawable = {c.id for c in gather_candidates(session, task, settings.draw.former_employer_lookback_years, settings.pseudonym.key).candidates}
+    panel = [by_expert[m.expert_id] for m in members if m.role == MemberRole.member and m.active]
+    waiting = [m for m in members if m.role == MemberRole.alternate and m.active]
+    chosen = check.pick_replacement(
+        draw_record.candidates_from_record(draw.record),
+        draw_record.rules_from_record(draw.record),
+        panel,
+        by_expert[expert_id],
+        [by_expert[m.expert_id] for m in waiting if by_expert[m.expert_id] in still_drawable],
+    )
+
+    leaving.active = False
+    leaving.withdrawal_reason = reason.strip()
+    session.add(leaving)
+    called = None
+    if chosen is not None:
+        called = next(m for m in waiting if by_expert[m.expert_id] == chosen)
+        called.role = MemberRole.member
+        called.replaces_expert_id = expert_id
+        called.called_at = utcnow()
+        called.position = max(m.position for m in members if m.role == MemberRole.member) + 1
+        session.add(called)
+    if leaving.is_leader:
+        leaving.is_leader = False
+        _appoint_leader(draw, [m for m in _draw_members(session, draw) if m.role == MemberRole.member and m.active], by_expert)
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "draw.replace_member",
+        "draw",
+        draw.id,
+        {"leaving_expert_id": expert_id, "called_expert_id": called.expert_id if called else None},
+    )
+    log.info("draw id=%s member expert=%s withdrawn, alternate expert=%s called", draw.id, expert_id, called.expert_id if called else None)
+    return called
+
+
+def _appoint_leader(draw: Draw, members: list[DrawMember], by_expert: dict[int, str]) -> None:
+    """Make the first active member, by position, who qualifies to lead the new leader."""
+    qualified = {c.id for c in draw_record.candidates_from_record(draw.record) if check.is_leader(c)}
+    for member in sorted(members, key=lambda m: m.position):
+        if by_expert[member.expert_id] in qualified:
+            member.is_leader = True
+            return
 
 
 def void_draw(session: Session, draw: Draw, actor: User, reason: str | None) -> Draw:

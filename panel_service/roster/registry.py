@@ -160,7 +160,7 @@ def _parse_row(report: RowReport, row: SourceRow) -> Institution | None:
         report.error("name", "missing_value")
         return None
 
-    district = clean_text(row.values.get("district"))
+    district = clean_text(row.values.get("district"), fold=False)
     out_of_province = _is_out_of_province(report, district)
     return Institution(
         source_row=row.number,

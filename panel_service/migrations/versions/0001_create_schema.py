@@ -268,8 +268,13 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('group', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('is_leader', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('withdrawal_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('replaces_expert_id', sa.Integer(), nullable=True),
+    sa.Column('called_at', panel_service.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['draw_id'], ['draws.id'], ),
     sa.ForeignKeyConstraint(['expert_id'], ['experts.id'], ),
+    sa.ForeignKeyConstraint(['replaces_expert_id'], ['experts.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('draw_id', 'expert_id')
     )
