@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install translations run demo test test-sqlite bench clean
+.PHONY: install translations messages run demo test test-sqlite bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,8 @@ bench: translations
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis
 	find panel_service/translations -name '*.mo' -delete
+
+# Refresh the catalogues after changing user-facing texts, then translate the new entries.
+messages: install
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o panel_service/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i panel_service/translations/messages.pot -d panel_service/translations

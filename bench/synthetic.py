@@ -1,17 +1,21 @@
 """Deterministic synthetic expert pools for benchmarks and tests.
 
-`make_pool(experts, seed)` returns a `SyntheticPool` of plain data: experts spread over
-the 19 professional groups, employers of very uneven size (a few large institutes,
-many small units), about 3 % of experts unavailable, about one conflict pair per 100
-experts between experts of the same group, and a title level and employer type per
-expert. `benchmark_rules(pool)` returns the benchmark panel: 5 members from 3 groups,
-one per employer, no conflict pairs, at least one full senior, a leader and 2
+`make_pool(experts, seed)` returns a `SyntheticPool` of plain data:
+
+- experts spread over the 19 professional groups;
+- employers of very uneven size: a few large institutes, many small units;
+- about 3 % of experts unavailable;
+- about one conflict pair per 100 experts, between experts of the same group;
+- a title level and an employer type per expert.
+
+`benchmark_rules(pool)` returns the benchmark panel: 5 members from 3 groups, one per
+employer, no two members in conflict, at least one full senior, a leader and 2
 alternates per group. `pool.candidates(rules)` applies the eligibility a draw would
 (available, in a required group) and returns `solvers.model.Candidate` objects.
 
 The service benchmark can load `pool.experts` and `pool.conflicts` into its database
 as they are. Only `random.Random.random()` is used, because Python guarantees that
-its sequence for a given seed stays the same across versions; the same arguments
+its sequence for a given seed stays the same across versions. The same arguments
 therefore give the same pool everywhere.
 """
 
@@ -63,8 +67,8 @@ EMPLOYER_TYPES = (
 
 UNAVAILABLE_SHARE = 0.03
 CONFLICTS_PER_EXPERT = 0.01
-# One employer per this many experts on average; employer k gets a share of experts
-# proportional to 1 / (k + 1), so the largest employers hold hundreds in a big pool.
+# One employer per this many experts on average. Employer k gets a share of experts
+# proportional to 1 / (k + 1), so the largest employers have hundreds in a big pool.
 EXPERTS_PER_EMPLOYER = 25
 
 

@@ -2,9 +2,9 @@
 
 `check_panel` is the single definition of a valid panel: the CP-SAT model in
 `solvers.cpsat`, the tests and the verifier must all agree with it. `RuleCounts`
-holds the cheap counting conditions that any candidate set must meet before a panel
-can exist; `solvers.cpsat` uses them to skip solver calls and `solvers.diagnose`
-turns them into shortfalls.
+evaluates the cheap counting conditions that any candidate set must meet before a
+panel can exist. `solvers.cpsat` uses them to skip solver calls, and
+`solvers.diagnose` turns them into shortfalls.
 
 Panel shortfall codes (params in braces):
 
@@ -43,7 +43,7 @@ def required_candidates(candidates: Iterable[Candidate], rules: PanelRules) -> l
 
 
 def conflict_index(rules: PanelRules) -> dict[str, set[str]]:
-    """Map each candidate id to the ids it may not sit with; pairs of one id are ignored."""
+    """Return, for each candidate id, the ids it may not sit with. Pairs naming one id twice are ignored."""
     index: dict[str, set[str]] = {}
     for a, b in rules.conflicts:
         if a == b:
@@ -219,7 +219,7 @@ class RuleCounts:
 
     Every condition here is necessary for a panel to exist, and none is sufficient
     (conflicts, and employers shared between groups, are ignored). Each count only
-    grows as candidates are added, so once `all_met` is true it stays true; that lets
+    grows as candidates are added, so once `all_met` is true it stays true. That lets
     `solvers.cpsat` skip solver calls on candidate prefixes that are too short.
 
     Under the employer rule a group's "slots" are the members its employers can supply

@@ -9,11 +9,11 @@ status into a result or an exception. On top of them:
 - `find_panel`: some valid panel, or None when CP-SAT proves there is none;
 - `maximize`: the proven optimum of a weighted sum of the ``x`` variables;
 - `first_panel_in_order`: the lexicographically first valid panel of an ordered list;
-- `smallest_feasible_prefix`: the shortest prefix of an ordered list holding a panel;
+- `smallest_feasible_prefix`: the shortest prefix of an ordered list with a valid panel;
 - `is_feasible`: whether any valid panel exists.
 
 CP-SAT's search path depends on the worker count and on thread timing, so callers may
-rely only on proven answers: "infeasible", "feasible", an optimal objective value, or an
+rely only on proven results: "infeasible", "feasible", an optimal objective value, or an
 optimal solution that is unique by construction. The panel that `find_panel` or
 `maximize` returns is one arbitrary witness, and no result may depend on which one.
 """
@@ -30,8 +30,8 @@ from solvers.check import RuleCounts, conflict_index, is_leader, required_candid
 from solvers.model import Candidate, PanelRules
 
 # Explicit solver parameters, so that a draw never depends on OR-Tools' defaults.
-# The panel models are small (tens of variables for a draw), so one worker avoids the
-# cost of starting threads; results do not depend on the worker count either way.
+# A draw's models have tens of variables, and one worker avoids the cost of starting
+# threads. Results do not depend on the worker count either way.
 DEFAULT_MAX_TIME_IN_SECONDS = 10.0
 DEFAULT_NUM_WORKERS = 1
 DEFAULT_RANDOM_SEED = 1
@@ -57,7 +57,7 @@ class SolverSettings:
 
 
 class SolverTimeoutError(TimeoutError):
-    """CP-SAT reached its time limit before proving an answer; the draw has no result."""
+    """CP-SAT reached its time limit before proving a result, so the draw has none."""
 
 
 class SolverModelError(RuntimeError):
@@ -161,8 +161,8 @@ def solve(model: cp_model.CpModel, settings: SolverSettings | None = None) -> cp
         return solver
     if status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
         raise SolverTimeoutError(
-            f"CP-SAT stopped at its {settings.max_time_in_seconds} s time limit with status "
-            f"{solver.status_name(status)} before proving an answer; raise max_time_in_seconds"
+            f"CP-SAT timed out after {settings.max_time_in_seconds} s with status "
+            f"{solver.status_name(status)} before proving a result; raise max_time_in_seconds"
         )
     if status == cp_model.MODEL_INVALID:
         raise SolverModelError(f"CP-SAT rejected the model: {model.validate()}")
@@ -256,21 +256,23 @@ def _first_panel_greedy(
         return None
 
     partial = _PartialPanel(rules)
-    excluded: list[str] = []
+    excluded: set[str] = set()
     for candidate in ordered:
         if partial.size == rules.panel_size:
             break
         if not partial.can_take(candidate):
-            excluded.append(candidate.id)
+            excluded.add(candidate.id)
             continue
 
         # The witness agrees with every decision so far, so a candidate on it can join
         # without a solve. Otherwise a solve decides whether a panel with it exists.
+        # Candidates passed over are left out of that model rather than fixed to 0.
         if candidate.id not in witness:
+            remaining = [other for other in ordered if other.id not in excluded]
             fixed = [*include, *partial.ids, candidate.id]
-            trial = find_panel(ordered, rules, settings, include=fixed, exclude=excluded)
+            trial = find_panel(remaining, rules, settings, include=fixed)
             if trial is None:
-                excluded.append(candidate.id)
+                excluded.add(candidate.id)
                 continue
             witness = trial
         partial.take(candidate)
@@ -332,9 +334,9 @@ def counting_lower_bound(ordered: Iterable[Candidate], rules: PanelRules) -> int
 def smallest_feasible_prefix(
     ordered: Iterable[Candidate], rules: PanelRules, settings: SolverSettings | None = None
 ) -> tuple[int, tuple[str, ...]] | None:
-    """Return the smallest m such that ordered[:m] holds a valid panel, with one such panel.
+    """Return the smallest m such that ordered[:m] contains a valid panel, with one such panel.
 
-    Returns None when the whole list holds none. Feasibility only grows with m, so the
+    Returns None when the whole list contains none. Feasibility only grows with m, so the
     search starts at the counting lower bound, probes lower, lower+1, lower+3,
     lower+7, ... until a prefix is feasible, then bisects the last gap. The witness
     panel is arbitrary, but m is not. `ordered` is read only as far as the search needs.
@@ -418,7 +420,8 @@ def is_feasible(candidates: Sequence[Candidate], rules: PanelRules, settings: So
     feasible pool usually needs one small solve and a short scan. Only an infeasible
     pool pays for a model over every remaining candidate.
     """
-    # Counted at C speed first: the relaxation search asks many questions that group sizes settle.
+    # Group sizes are counted at C speed first, because they settle many of the
+    # feasibility checks that the relaxation search runs.
     sizes = Counter(candidate.group for candidate in candidates)
     if any(sizes[group] < count for group, count in required_groups(rules).items()):
         return False
@@ -431,7 +434,7 @@ def _balanced_stream(candidates: Iterable[Candidate], rules: PanelRules) -> Iter
     """Yield required candidates round-robin by group, group_counts[g] at a time from group g.
 
     Every prefix then draws on each group in proportion to its count. Within a group
-    the caller's order is kept; answers never depend on this order, only speed does.
+    the caller's order is kept. Results never depend on this order, only speed does.
     """
     groups = required_groups(rules)
     by_group: dict[str, list[Candidate]] = {group: [] for group in sorted(groups)}
@@ -453,7 +456,7 @@ def _skip_interchangeable(stream: Iterable[Candidate], rules: PanelRules) -> Ite
     Two candidates are interchangeable when they share the group, the employer (if the
     employer rule applies), every attribute-rule match and the leader title, and
     neither is in a conflict pair. Swapping one for the other turns a valid panel into
-    a valid panel, so the skipped surplus changes no feasibility answer. Under the
+    a valid panel, so the skipped surplus changes no feasibility result. Under the
     employer rule this also skips an employer's extra candidates when the caller's
     list is sorted by employer.
     """

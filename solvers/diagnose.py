@@ -5,13 +5,13 @@ Shortfall codes are stable strings that the service translates (params in braces
 - ``group_short`` {group, required, available}: the group has too few candidates.
 - ``group_short_employers`` {group, groups, required, employers}: under the employer
   rule the groups' employers can supply only ``employers`` of the ``required`` members.
-  ``groups`` lists the groups involved and ``group`` joins their names with "、"; it
-  is more than one group when they share employers and fall short only together.
+  ``groups`` lists the groups involved, and ``group`` joins their names with "、".
+  Several groups appear when they share employers and fall short only together.
 - ``attribute_min_short`` {attribute, value, required, available}: ``available`` is
   the most members with the value that a panel of the required group sizes can hold.
 - ``attribute_max_exceeded`` {attribute, value, maximum, forced}: ``forced`` is the
   fewest members with the value that the group sizes (and the leader rule, when it
-  asks for the same value) force onto any panel.
+  requires the same value) force onto any panel.
 - ``leader_missing`` {available: 0}: no candidate has a full senior title.
 - ``rules_combination`` {rules}: each rule can be met on its own, but not all
   together. ``rules`` lists a smallest set of rule families found that, with the group
@@ -41,8 +41,8 @@ from solvers.check import RuleCounts, required_candidates, required_groups, vali
 from solvers.cpsat import SolverSettings, is_feasible
 from solvers.model import AttributeRule, Candidate, PanelRules, Relaxation, Shortfall
 
-# Beyond this many required groups the search for groups that fall short of employers
-# only together (2**groups subsets) is skipped; real panels draw from a handful.
+# The search for groups that fall short of employers only together tries 2**groups
+# subsets, so it is skipped beyond this many required groups. Panels draw from a handful.
 MAX_GROUPS_FOR_SHARED_EMPLOYERS = 12
 
 # Each trial below is a feasibility solve over the whole pool, so only the most
@@ -102,7 +102,7 @@ def _shared_employer_shortfalls(required: list[Candidate], rules: PanelRules) ->
 
     per_group = {group: Counter() for group in groups}
     for candidate in required:
-        per_group[candidate.group][candidate.employer or ("", candidate.id)] += 1
+        per_group[candidate.group][_employer_key(candidate)] += 1
 
     for size in range(2, len(groups) + 1):
         for subset in combinations(groups, size):
@@ -110,6 +110,11 @@ def _shared_employer_shortfalls(required: list[Candidate], rules: PanelRules) ->
             if shortfall is not None:
                 return [shortfall]
     return []
+
+
+def _employer_key(candidate: Candidate) -> str | tuple[str, str]:
+    """Return the employer, or a key of the candidate's own when it has none."""
+    return candidate.employer if candidate.employer is not None else ("", candidate.id)
 
 
 def _employer_cut(
@@ -166,12 +171,12 @@ def _conflicting_families(
     # Deletion filter: drop each family in turn and keep it dropped while the rest stays
     # infeasible. What remains conflicts as a whole, and dropping any one of its
     # families makes a panel possible.
-    kept = rule_families(rules)
+    conflicting = rule_families(rules)
     for family in rule_families(rules):
-        trial = [label for label in kept if label != family]
+        trial = [label for label in conflicting if label != family]
         if not is_feasible(candidates, _keep_families(rules, trial), settings):
-            kept = trial
-    return kept
+            conflicting = trial
+    return conflicting
 
 
 def propose_relaxations(
@@ -217,7 +222,10 @@ def _lower_group_counts(rules: PanelRules, feasible: Feasible) -> Iterator[Relax
     for group, count in sorted(required_groups(rules).items()):
         # A panel keeps at least one member, so the group may shrink by at most panel_size - 1.
         lowest = max(0, count - (rules.panel_size - 1))
-        steps = [Relaxation("lower_group_count", {"group": group, "from": count, "to": to}) for to in range(count - 1, lowest - 1, -1)]
+        steps = [
+            Relaxation("lower_group_count", {"group": group, "from": count, "to": to})
+            for to in range(count - 1, lowest - 1, -1)
+        ]
         yield from _first_fitting(rules, steps, feasible)
 
 
@@ -246,7 +254,7 @@ def _employers_to_try(required: list[Candidate], rules: PanelRules) -> list[tupl
     employer_groups: dict[str, set[str]] = {}
     group_employers: dict[str, set] = {group: set() for group in groups}
     for candidate in required:
-        group_employers[candidate.group].add(candidate.employer or ("", candidate.id))
+        group_employers[candidate.group].add(_employer_key(candidate))
         if candidate.employer is not None:
             per_employer[candidate.employer] += 1
             employer_groups.setdefault(candidate.employer, set()).add(candidate.group)
@@ -289,6 +297,7 @@ def _drop_leader_rule(rules: PanelRules, feasible: Feasible) -> Iterator[Relaxat
 def _ignore_conflict_pairs(required: list[Candidate], rules: PanelRules, feasible: Feasible) -> Iterator[Relaxation]:
     ids = {candidate.id for candidate in required}
     pairs = sorted({(min(a, b), max(a, b)) for a, b in rules.conflicts if a != b and a in ids and b in ids})
+    # With many pairs, dropping a single one rarely helps and each trial costs a solve.
     if not pairs or len(pairs) > MAX_CONFLICT_TRIALS:
         return
     if not feasible(dataclasses.replace(rules, conflicts=())):
@@ -332,15 +341,15 @@ def apply_relaxation(rules: PanelRules, relaxation: Relaxation) -> PanelRules:
     return appliers[relaxation.code](rules, relaxation.params)
 
 
-def _expect(actual: object, params: Mapping[str, object], what: str, *, lower: bool, target: str = "to") -> None:
+def _expect(actual: object, params: Mapping[str, object], subject: str, *, lower: bool, target: str = "to") -> None:
     """Raise ValueError unless the rules hold params["from"] and the change goes the stated way."""
     if actual != params["from"]:
-        raise ValueError(f"relaxation expects {what} to be {params['from']!r}, but the rules have {actual!r}")
+        raise ValueError(f"relaxation expects {subject} to be {params['from']!r}, but the rules have {actual!r}")
     new = params[target]
     fits = isinstance(new, int) and isinstance(actual, int) and (0 <= new < actual if lower else new > actual)
     if not fits:
         direction = "lower than" if lower else "higher than"
-        raise ValueError(f"relaxation must set {what} {direction} {actual!r}, got {new!r}")
+        raise ValueError(f"relaxation must set {subject} {direction} {actual!r}, got {new!r}")
 
 
 def _apply_group_count(rules: PanelRules, params: Mapping[str, object]) -> PanelRules:
@@ -385,7 +394,7 @@ def _replace_attribute_rule(rules: PanelRules, index: int, changed: AttributeRul
 
 def _apply_ignore_conflict(rules: PanelRules, params: Mapping[str, object]) -> PanelRules:
     pair = {params["a"], params["b"]}
-    kept = tuple(conflict for conflict in rules.conflicts if set(conflict) != pair)
-    if len(kept) == len(rules.conflicts):
+    remaining = tuple(conflict for conflict in rules.conflicts if set(conflict) != pair)
+    if len(remaining) == len(rules.conflicts):
         raise ValueError(f"conflict pair {params['a']!r}, {params['b']!r} is not in the rules")
-    return dataclasses.replace(rules, conflicts=kept)
+    return dataclasses.replace(rules, conflicts=remaining)

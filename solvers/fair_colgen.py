@@ -101,17 +101,15 @@ class PanelModel:
         self.types = types
         self.rules = rules
         self.model = cp_model.CpModel()
-        self.count = {t.index: self.model.new_int_var(0, self._upper_bound(t), f"count[{t.index}]") for t in types}
-        self.uses = {t.index: self.model.new_bool_var(f"uses[{t.index}]") for t in types}
+        self.count = {t.index: self.model.new_int_var(0, self.upper_bound(t), f"count[{t.index}]") for t in types}
 
         self._add_group_counts()
         self._add_employers()
         self._add_conflicts(conflict_types)
         self._add_attribute_rules()
         self._add_leader()
-        self._link_uses()
 
-    def _upper_bound(self, t: CandidateType) -> int:
+    def upper_bound(self, t: CandidateType) -> int:
         bound = min(t.size, self.rules.group_counts.get(t.group, 0))
         if t.employer is not None:
             bound = min(bound, self.rules.employer_limit(t.employer))
@@ -150,19 +148,6 @@ class PanelModel:
         if self.rules.require_leader:
             self.model.add(sum(self.count[t.index] for t in self.types if t.qualifies_as_leader) >= 1)
 
-    def _link_uses(self) -> None:
-        # uses[t] may be true only when the panel takes a member of t; only the
-        # coverage objective reads it.
-        for t in self.types:
-            self.model.add(self.count[t.index] >= 1).only_enforce_if(self.uses[t.index])
-
-    def find_covering_panel(self, wanted: Sequence[int], deadline: Deadline) -> PanelCounts | None:
-        """Return a valid panel using as many of the `wanted` types as possible, or None if no panel is valid."""
-        self.model.clear_objective()
-        if wanted:
-            self.model.maximize(sum(self.uses[i] for i in wanted))
-        return self._solve(deadline, "searching for panels that cover every candidate")
-
     def best_panel(self, weights: Mapping[int, int], deadline: Deadline) -> PanelCounts:
         """Return a valid panel maximising the integer-weighted sum of its counts."""
         self.model.clear_objective()
@@ -188,6 +173,25 @@ class PanelModel:
         raise RuntimeError(f"CP-SAT returned {solver.status_name(status)} while {activity}")
 
 
+class CoveringModel(PanelModel):
+    """The panel model plus a flag per type that the panel takes a member of it."""
+
+    def __init__(self, types: Sequence[CandidateType], rules: PanelRules, conflict_types: Sequence[tuple[int, int]]):
+        super().__init__(types, rules, conflict_types)
+        # uses[t] may be true only when the panel takes a member of t. The flags stay
+        # out of the pricing model, where they would only slow every solve down.
+        self.uses = {t.index: self.model.new_bool_var(f"uses[{t.index}]") for t in types}
+        for t in types:
+            self.model.add(self.count[t.index] >= 1).only_enforce_if(self.uses[t.index])
+
+    def find_covering_panel(self, wanted: Sequence[int], deadline: Deadline) -> PanelCounts | None:
+        """Return a valid panel using as many of the `wanted` types as possible, or None if no panel is valid."""
+        self.model.clear_objective()
+        if wanted:
+            self.model.maximize(sum(self.uses[i] for i in wanted))
+        return self._solve(deadline, "searching for panels that cover every candidate")
+
+
 def conflict_type_pairs(types: Sequence[CandidateType], rules: PanelRules) -> list[tuple[int, int]]:
     """Translate the candidate conflict pairs into pairs of one-member type indices."""
     type_of = {member: t.index for t in types for member in t.members}
@@ -198,14 +202,14 @@ def conflict_type_pairs(types: Sequence[CandidateType], rules: PanelRules) -> li
     return sorted(pairs)
 
 
-def find_covering_panels(model: PanelModel, deadline: Deadline) -> tuple[list[PanelCounts], frozenset[int]] | None:
+def find_covering_panels(model: CoveringModel, deadline: Deadline) -> tuple[list[PanelCounts], frozenset[int]] | None:
     """Find panels that together use every type any valid panel can use.
 
     Returns the panels and the covered type indices, or None when no panel is valid.
     Each solve maximises the number of still-uncovered types on the panel, so a solve
     that covers none of them proves the rest can sit on no valid panel.
     """
-    uncovered = [t.index for t in model.types if model._upper_bound(t) > 0]
+    uncovered = [t.index for t in model.types if model.upper_bound(t) > 0]
     panels: list[PanelCounts] = []
     covered: set[int] = set()
     while True:
@@ -238,20 +242,33 @@ class MasterLP:
         self.sizes = {t.index: t.size for t in types}
         self.covered = sorted(covered)
         self.fixed: dict[int, float] = {}
+        self.columns: list[PanelCounts] = []
+        self.rebuilds = 0
+        self._build()
+
+    def _build(self) -> None:
         self.solver = pywraplp.Solver.CreateSolver("GLOP")
         if self.solver is None:
             raise RuntimeError("OR-Tools was built without the GLOP LP solver")
-        infinity = self.solver.infinity()
-        self.lowest = self.solver.NumVar(-infinity, infinity, "lowest")
+        # Shares lie in [0, 1], so the lowest one does too; finite bounds keep GLOP stable.
+        self.lowest = self.solver.NumVar(0, 1, "lowest")
         self.total = self.solver.Add(self.solver.Sum([]) == 1, "total")
-        self.share = {}
-        for index in self.covered:
-            self.share[index] = self.solver.Constraint(0, infinity, f"share[{index}]")
-            self.share[index].SetCoefficient(self.lowest, -1)
+        self.share = {index: self.solver.Constraint(0, self.solver.infinity(), f"share[{index}]") for index in self.covered}
+        for index, row in self.share.items():
+            if index in self.fixed:
+                row.SetLb(self.fixed[index] - FIX_SLACK)
+            else:
+                row.SetCoefficient(self.lowest, -1)
         self.panel_vars: list[pywraplp.Variable] = []
+        for panel in self.columns:
+            self._add_variable(panel)
         self.solver.Maximize(self.lowest)
 
     def add_column(self, panel: PanelCounts) -> None:
+        self.columns.append(panel)
+        self._add_variable(panel)
+
+    def _add_variable(self, panel: PanelCounts) -> None:
         var = self.solver.NumVar(0, 1, f"panel[{len(self.panel_vars)}]")
         self.total.SetCoefficient(var, 1)
         for index, count in panel:
@@ -270,16 +287,27 @@ class MasterLP:
         return [index for index in self.covered if index not in self.fixed]
 
     def solve(self, deadline: Deadline) -> MasterSolution:
-        self.solver.SetTimeLimit(max(1, int(deadline.remaining("solving the master LP") * 1000)))
-        status = self.solver.Solve()
+        status = self._run_glop(deadline)
+        if status == pywraplp.Solver.ABNORMAL:
+            # GLOP's warm-started state can fail on a degenerate leximin stage while
+            # the same LP built afresh solves; the rebuild happens at the same point
+            # on every run, so the result stays deterministic.
+            log.info("GLOP reported ABNORMAL on the master LP; rebuilding it with %d panels", len(self.columns))
+            self.rebuilds += 1
+            self._build()
+            status = self._run_glop(deadline)
         if status != pywraplp.Solver.OPTIMAL:
             deadline.remaining("solving the master LP")
-            raise RuntimeError(f"GLOP returned status {status} on the master LP; expected OPTIMAL")
+            raise RuntimeError(f"GLOP returned status {status} on the master LP; expected OPTIMAL (0)")
 
         # For a maximisation GLOP reports the duals of >= rows as non-positive numbers.
         duals = {index: max(0.0, -self.share[index].dual_value()) for index in self.covered}
         probabilities = [max(0.0, var.solution_value()) for var in self.panel_vars]
         return MasterSolution(self.lowest.solution_value(), probabilities, duals)
+
+    def _run_glop(self, deadline: Deadline) -> int:
+        self.solver.SetTimeLimit(max(1, int(deadline.remaining("solving the master LP") * 1000)))
+        return self.solver.Solve()
 
 
 class ColumnGeneration:
@@ -289,7 +317,8 @@ class ColumnGeneration:
         self.types = types
         self.rules = rules
         self.deadline = deadline
-        self.model = PanelModel(types, rules, conflict_type_pairs(types, rules))
+        self.conflict_types = conflict_type_pairs(types, rules)
+        self.model = PanelModel(types, rules, self.conflict_types)
         self.columns: list[PanelCounts] = []
         self.known: set[PanelCounts] = set()
         self.master: MasterLP | None = None
@@ -297,7 +326,7 @@ class ColumnGeneration:
 
     def start(self) -> bool:
         """Find the covering panels; return False when no panel is valid at all."""
-        found = find_covering_panels(self.model, self.deadline)
+        found = find_covering_panels(CoveringModel(self.types, self.rules, self.conflict_types), self.deadline)
         if found is None:
             return False
         panels, covered = found

@@ -8,13 +8,16 @@ candidates, the rules and the 32-byte seed as follows.
    SHA-256(seed || 0x00 || UTF-8 id), ties broken by the id
    (`solvers.randomness.random_order`). A candidate's position is its 0-based index in
    ``order``.
-2. A panel is valid when it passes `solvers.check.check_panel`: exactly
-   ``group_counts[g]`` members from each required group; under ``one_per_employer``
-   at most one member per non-null employer (or the employer's limit in
-   ``employer_limits``); no two members forming a pair in ``conflicts``; for each
-   attribute rule, the number of members with ``attributes[attribute] == value``
-   within [minimum, maximum]; under ``require_leader``, at least one member with
-   ``title_level == "full_senior"``.
+2. A panel is valid when it passes `solvers.check.check_panel`:
+
+   - exactly ``group_counts[g]`` members from each required group, none from others;
+   - under ``one_per_employer``, at most one member per non-null employer, or the
+     employer's limit in ``employer_limits``;
+   - no two members forming a pair in ``conflicts``;
+   - for each attribute rule, between minimum and maximum members with
+     ``attributes[attribute] == value``;
+   - under ``require_leader``, at least one member with
+     ``title_level == "full_senior"``.
 3. ``m*`` is the smallest m such that the first m candidates of ``order`` contain a
    valid panel. When no m works, the draw fails (`InfeasibleError`).
 4. The panel is the valid panel within the first ``m*`` candidates whose sorted list
@@ -27,7 +30,7 @@ candidates, the rules and the 32-byte seed as follows.
 6. Leader: under ``require_leader``, the panel member with the smallest position whose
    ``title_level`` is ``"full_senior"``; otherwise none.
 
-``Selection.panel`` lists the members by position. ``Selection.details`` holds
+``Selection.panel`` lists the members by position. ``Selection.details`` contains
 ``order_prefix`` (m*), ``panel_positions`` and ``candidate_count`` (the length of
 ``order``). The method computes no probabilities.
 
@@ -82,7 +85,9 @@ class FirstFeasible:
         Raises InfeasibleError when no valid panel exists, even if `prepare` was skipped.
         """
         if prepared is not None:
-            raise ValueError(f"first_feasible prepares nothing, so prepared must be None, got {type(prepared).__name__}")
+            raise ValueError(
+                f"first_feasible prepares nothing, so prepared must be None, got {type(prepared).__name__}"
+            )
         check_seed(seed)
         validate_draw_input(candidates, rules)
 
@@ -100,7 +105,10 @@ class FirstFeasible:
         prefix = ordered[:prefix_length]
         panel = first_panel_in_order(prefix, rules, self.settings, include=[prefix[-1].id])
         if panel is None:
-            raise RuntimeError(f"no panel in the feasible prefix of length {prefix_length}; solver results disagree")
+            raise RuntimeError(
+                f"CP-SAT found a panel among the first {prefix_length} candidates but none containing the last; "
+                "solver results are inconsistent"
+            )
 
         return self._selection(rules, ordered, panel, prefix_length)
 
@@ -134,17 +142,17 @@ class FirstFeasible:
 
 def pick_alternates(ordered: Sequence[Candidate], rules: PanelRules, panel: Sequence[str]) -> tuple[str, ...]:
     """Return, in list order, the first `rules.alternates` candidates of each required group not on the panel."""
-    wanted = {group: rules.alternates for group in required_groups(rules)}
-    remaining = sum(wanted.values())
+    needed = {group: rules.alternates for group in required_groups(rules)}
+    remaining = sum(needed.values())
     on_panel = set(panel)
 
     alternates = []
     for candidate in ordered:
         if remaining == 0:
             break
-        if candidate.id in on_panel or not wanted.get(candidate.group):
+        if candidate.id in on_panel or not needed.get(candidate.group):
             continue
-        wanted[candidate.group] -= 1
+        needed[candidate.group] -= 1
         remaining -= 1
         alternates.append(candidate.id)
     return tuple(alternates)

@@ -573,10 +573,10 @@ def _check_types(types: object) -> None:
     previous_first = ""
     for index, members in enumerate(_check_list(types, field)):
         members = _check_list(members, f"{field}[{index}]")
-        if not members or members != sorted(members):
-            raise RecordError(f"{field}[{index}]: {members!r:.80} must be a non-empty list of ids in ascending order")
         for member in members:
             _check_pseudonym(member, f"{field}[{index}]")
+        if not members or members != sorted(members):
+            raise RecordError(f"{field}[{index}]: {members!r:.80} must be a non-empty list of ids in ascending order")
 
         if members[0] <= previous_first:
             raise RecordError(f"{field}[{index}]: types must be ordered by their first id, {members[0]!r} is out of order")

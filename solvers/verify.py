@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -221,7 +222,12 @@ def _format_message(record: Mapping[str, Any]) -> str:
 
 
 def _check_reveal(record: Mapping[str, Any], results: list[CheckResult]) -> tuple[CheckResult, bytes | None]:
-    reveal = record["reveal"]
+    reveal = record.get("reveal")
+    if not isinstance(reveal, Mapping):
+        result = CheckResult("reveal", False, f"expected an object, got {type(reveal).__name__}")
+        results.append(result)
+        return result, None
+
     unknown = sorted(set(reveal) - set(REVEAL_KEYS))
     missing = sorted(set(REVEAL_KEYS) - set(reveal))
     if unknown or missing:
@@ -306,7 +312,10 @@ def _prepare_message(record: Mapping[str, Any], committed: CommittedDraw, method
 
 
 def _check_result(record: Mapping[str, Any], committed: CommittedDraw, seed: bytes, method: Any) -> list[CheckResult]:
-    stored = record["result"]
+    stored = record.get("result")
+    if not isinstance(stored, Mapping):
+        return [CheckResult("result", False, f"expected an object, got {type(stored).__name__}")]
+
     unknown = sorted(set(stored) - set(RESULT_KEYS))
     missing = sorted(set(RESULT_KEYS) - set(stored))
     if unknown or missing:
@@ -367,7 +376,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
 
-    results = verify_record(record, arguments.commitment, rerun_prepare=arguments.rerun_prepare)
+    try:
+        results = verify_record(record, arguments.commitment, rerun_prepare=arguments.rerun_prepare)
+    except Exception:  # noqa: BLE001 - a verifier bug must never read as a pass
+        traceback.print_exc()
+        print(f"error: verification of {arguments.record} failed unexpectedly; the record is NOT verified", file=sys.stderr)
+        return EXIT_MISMATCH
+
     print(format_report(arguments.record, results, arguments.rerun_prepare))
     return EXIT_VERIFIED if all(result.passed for result in results) else EXIT_MISMATCH
 

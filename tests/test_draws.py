@@ -153,7 +153,8 @@ def test_infeasible_draw_explains_numbers(app, admin):
     assert error.value.summary["forensic_pathology"]["employee_of_target"] == 3
     assert error.value.summary["forensic_pathology"]["unavailable"] == 1
     assert "法医病理" in message
-    assert "2" in message and "1" in message
+    assert "2" in message
+    assert "1" in message
 
 
 def test_second_draw_needs_void_and_reason(app, admin):
@@ -285,3 +286,25 @@ def test_ban_is_permanent_status(app, client, auth):
     assert response.json["status"] == "banned"
     response = client.post(f"/api/v1/experts/{expert.id}/removal", json={"ground": "nonsense"}, headers=headers)
     assert response.status_code in (400, 409)
+
+
+def test_chosen_relaxation_recorded(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        shared = add_institution(session, "北京同一司法鉴定所")
+        add_expert(session, employer=shared)
+        add_expert(session, employer=shared)
+        task = add_task(session, admin, {"forensic_clinical": 2}, alternates=0)
+
+    with pytest.raises(InfeasibleDraw) as error:
+        _commit(app, task, admin)
+    proposals = {r.code: r for r in error.value.relaxations}
+    assert "allow_shared_employer" in proposals
+    chosen = {"code": "allow_shared_employer", "params": dict(proposals["allow_shared_employer"].params)}
+
+    with pytest.raises(PanelError):
+        _commit(app, task, admin, relaxation={"code": "lower_group_count", "params": {"group": "forensic_clinical", "from": 5, "to": 1}})
+
+    draw = _commit(app, task, admin, relaxation=chosen)
+    assert draw.relaxation == chosen
+    rules = rules_from_record(draw.record)
+    assert rules.employer_limit(next(iter(rules.employer_limits))) == 2

@@ -60,7 +60,8 @@ def test_diagnose_attribute_min_short():
 
 def test_diagnose_attribute_max_exceeded():
     candidates = [expert("a1", employer="U1", title="full_senior"), expert("a2", employer="U2", title="full_senior")]
-    rules = PanelRules(group_counts={"法医临床": 2}, attribute_rules=(AttributeRule("title_level", "full_senior", maximum=1),))
+    at_most_one = AttributeRule("title_level", "full_senior", maximum=1)
+    rules = PanelRules(group_counts={"法医临床": 2}, attribute_rules=(at_most_one,))
     params = {"attribute": "title_level", "value": "full_senior", "maximum": 1, "forced": 2}
     assert diagnose(candidates, rules) == [Shortfall("attribute_max_exceeded", params)]
 
@@ -99,7 +100,8 @@ def test_rule_families_labels():
         conflicts=(("a", "b"),),
         require_leader=True,
     )
-    assert rule_families(rules) == ["one_per_employer", "conflicts", "require_leader", "attribute:title_level=full_senior"]
+    expected = ["one_per_employer", "conflicts", "require_leader", "attribute:title_level=full_senior"]
+    assert rule_families(rules) == expected
 
 
 def test_propose_nothing_when_feasible():
@@ -161,7 +163,7 @@ def test_propose_ignore_conflict_pair():
 
 
 def test_propose_nothing_when_two_changes_needed():
-    # 法医临床 lacks a second employer and nobody is a full senior: no single change helps.
+    # 法医临床 lacks a second employer and no candidate is a full senior, so no single change helps.
     candidates = [expert("a1", employer="U1"), expert("a2", employer="U1"), expert("b1", "法医病理", "U2")]
     rules = PanelRules(group_counts={"法医临床": 2, "法医病理": 1}, require_leader=True)
     assert propose_relaxations(candidates, rules) == []

@@ -8,6 +8,7 @@ from itertools import combinations
 import pytest
 from ortools.sat.python import cp_model
 
+from bench import bench_solver
 from bench.synthetic import benchmark_rules, make_pool
 from solvers import get_method
 from solvers.check import check_panel
@@ -204,8 +205,8 @@ def test_greedy_and_weighted_agree(label):
     pool = make_pool(400, seed=7)
     rules = benchmark_rules(pool)
     candidates = pool.candidates(rules)
-    ordered = [next(c for c in candidates if c.id == cid) for cid in random_order(seed_for(label), [c.id for c in candidates])]
-    window = ordered[:40]
+    by_id = {candidate.id: candidate for candidate in candidates}
+    window = [by_id[cid] for cid in random_order(seed_for(label), by_id)][:40]
 
     weighted = first_panel_in_order(window, rules)
     greedy = first_panel_in_order(window, rules, max_weighted_positions=0)
@@ -335,9 +336,17 @@ def test_draw_on_synthetic_pool_is_valid(synthetic_draw_input, label):
 @pytest.mark.parametrize("label", ["one", "two", "three"])
 def test_draw_same_for_any_worker_count(synthetic_draw_input, label):
     candidates, rules = synthetic_draw_input
-    one = FirstFeasible(SolverSettings(num_workers=1)).draw(candidates, rules, None, seed_for(label))
-    four = FirstFeasible(SolverSettings(num_workers=4, random_seed=99)).draw(candidates, rules, None, seed_for(label))
-    assert one == four
+    seed = seed_for(label)
+    single = FirstFeasible(SolverSettings(num_workers=1)).draw(candidates, rules, None, seed)
+    parallel = FirstFeasible(SolverSettings(num_workers=4, random_seed=99)).draw(candidates, rules, None, seed)
+    assert single == parallel
+
+
+def test_bench_solver_prints_table(capsys):
+    bench_solver.main(["--sizes", "300", "--repeat", "2"])
+    output = capsys.readouterr().out
+    assert "command: python bench/bench_solver.py --sizes 300 --repeat 2" in output
+    assert "| 300 |" in output
 
 
 def test_synthetic_pool_is_repeatable():

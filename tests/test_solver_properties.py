@@ -16,7 +16,15 @@ from solvers.check import check_panel, required_candidates
 from solvers.cpsat import SolverSettings, first_panel_in_order
 from solvers.diagnose import apply_relaxation, diagnose, propose_relaxations
 from solvers.first_feasible import FirstFeasible
-from solvers.model import LEADER_ATTRIBUTE, LEADER_VALUE, AttributeRule, Candidate, InfeasibleError, PanelRules, Relaxation
+from solvers.model import (
+    LEADER_ATTRIBUTE,
+    LEADER_VALUE,
+    AttributeRule,
+    Candidate,
+    InfeasibleError,
+    PanelRules,
+    Relaxation,
+)
 from solvers.randomness import random_order
 
 GROUPS = ("法医临床", "法医病理", "文书")

@@ -512,3 +512,33 @@ def test_documented_maximin_example():
     assert record["result"]["panel"] == ["E-2b3c4d5e6f70", "E-3c4d5e6f7081", "E-4d5e6f708192"]
     assert record["result"]["leader"] == "E-4d5e6f708192"
     assert record["result"]["details"] == {"denominator": 2, "draw_value": 1, "panel_index": 1}
+
+
+def containers(value, path=()):
+    if isinstance(value, (dict, list)):
+        if path:
+            yield path
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            yield from containers(item, path + (key,))
+
+
+def test_verifier_survives_changed_types(first_feasible_record):
+    # Every object and array replaced by a value of another JSON type must fail the
+    # verification, never crash it.
+    crashed = []
+    accepted = []
+
+    for path in containers(first_feasible_record):
+        for replacement in (0, "x", None):
+            forged = set_leaf(first_feasible_record, path, replacement)
+            try:
+                results = verify.verify_record(forged, first_feasible_record["commitment"])
+            except Exception as error:  # noqa: BLE001 - collected to name every crashing path
+                crashed.append((path, replacement, repr(error)))
+                continue
+            if all(result.passed for result in results):
+                accepted.append((path, replacement))
+
+    assert crashed == []
+    assert accepted == []

@@ -226,7 +226,7 @@ def record(path: DrawPath):
 
 @public_bp.get("/draws/<int:draw_id>/record")
 def public_record(path: DrawPath):
-    # Open to everyone once an administrator has published the draw: the record holds
+    # Open to everyone once an administrator has published the draw: the record contains
     # pseudonymous ids only, so that anyone can verify it.
     draw = get_session().get(Draw, path.draw_id)
     if draw is None or not draw.published:

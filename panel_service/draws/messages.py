@@ -77,7 +77,7 @@ def describe_exclusions(counts: Mapping[str, int]) -> str:
 
 
 class InfeasibleDraw(PanelError):
-    """No panel meets the rules; the message says which rules and why, with numbers."""
+    """No panel meets the rules; the message names the rules and the numbers behind them."""
 
     status = 422
     code = "draw_infeasible"

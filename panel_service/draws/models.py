@@ -24,7 +24,7 @@ class Draw(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="tasks.id", index=True)
-    # A second draw for the same task links to the one it replaces and says why.
+    # A second draw for the same task links to the one it replaces and records why.
     replaces_draw_id: int | None = Field(default=None, foreign_key="draws.id")
     replace_reason: str | None = Field(default=None, max_length=500)
     status: DrawStatus = Field(sa_type=sa.Enum(DrawStatus, native_enum=False, length=20), index=True)

@@ -129,7 +129,7 @@ def demo_command() -> None:
     migrate.upgrade(db.get_engine())
     settings = current_app.extensions["panel_settings"]
     if settings.is_production:
-        raise click.ClickException(gettext("The demo set-up is refused in production."))
+        raise click.ClickException(gettext("The demo set-up is not allowed in production."))
 
     with db.unit_of_work() as session:
         admin = session.exec(select(User).where(User.username == DEMO_ADMIN)).first()

@@ -261,7 +261,7 @@ def _shown(value: Any) -> str | None:
 
 @dataclass
 class _ExpertPlan:
-    """What a roster import would do to one expert: create it, or change these fields."""
+    """The change a roster import makes to one expert: a new row, or these fields."""
 
     id_number: str
     current: Expert | None

@@ -236,7 +236,3 @@ def resolve_title_level(title: str) -> str | None:
     """
     return _TITLE_LEVELS.get(fold_text(title))
 
-
-def known_titles() -> list[str]:
-    """Return every title that `resolve_title_level` knows, for error messages."""
-    return sorted(_TITLE_LEVELS)

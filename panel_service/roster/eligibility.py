@@ -1,6 +1,6 @@
 """Decide an expert's status on a given day from the eligibility rules of the Measures.
 
-Art 6 asks for a senior professional title, at least ten years of appraisal-related
+Art 6 requires a senior professional title, at least ten years of appraisal-related
 work and an age generally not over 70. Art 5 sets a five-year term. The day is always
 a parameter: a status computed at import goes stale, so a draw must assess again on
 its own date.
@@ -24,8 +24,8 @@ TERM_YEARS = 5
 
 class ExpertStatus(StrEnum):
     ACTIVE = "active"
-    # Over 70: may serve only after a recorded decision, because the Measures say
-    # "generally" not over 70.
+    # Over 70: may serve only after a recorded decision, because Art 6 limits the
+    # age to 70 only "generally" (一般).
     PENDING_REVIEW = "pending_review"
     TERM_NOT_STARTED = "term_not_started"
     TERM_EXPIRED = "term_expired"

@@ -14,7 +14,6 @@ from typing import Callable
 
 from panel_service.pool.taxonomy import (
     EMPLOYER_TYPES_BY_CODE,
-    GROUPS_BY_CODE,
     SUB_POOLS_BY_CODE,
     fold_text,
     resolve_employer_type,
@@ -70,8 +69,8 @@ ROSTER_SHEET = SheetSpec(
 
 # A value above this is more likely a year or a typing slip than years of work.
 MAX_YEARS_OF_SERVICE = 60
-# Nobody does appraisal-related work before this age, so more years than
-# (age - this) suggests a wrong birth date or a wrong number of years.
+# Appraisal-related work does not start before this age, so more years of service
+# than (age - this) suggest a wrong birth date or a wrong number of years.
 EARLIEST_WORKING_AGE = 18
 
 _SEXES = {"男": "male", "男性": "male", "M": "male", "MALE": "male", "女": "female", "女性": "female", "F": "female", "FEMALE": "female"}
@@ -95,7 +94,8 @@ class Expert:
     source_row: int
     name: str
     sex: str  # "male" or "female"
-    # From the ID number, after checking it against the 出生年月 column.
+    # From the ID number, after checking it against the 出生年月 column, so the
+    # precision is always DAY for a parsed roster row.
     birth_date: dt.date
     birth_date_precision: DatePrecision
     id_number: str
@@ -110,8 +110,8 @@ class Expert:
     licence_number: str | None
     sub_pool: str
     group: str
-    # professional_committee, two_full_senior_appraisers, organ, employer or None;
-    # recommendation_text keeps what the roster says.
+    # professional_committee, two_full_senior_appraisers, organ, employer or None.
+    # recommendation_text is the cell as written.
     recommendation: str | None
     recommendation_text: str | None
     term_start: dt.date | None

@@ -22,6 +22,7 @@ PROBLEM_MESSAGES = {
     "unreadable_workbook": _l(
         "Cannot open %(filename)s as an .xlsx workbook (%(error)s). Open it in Excel or WPS and save it again as .xlsx."
     ),
+    "unreadable_csv": _l("Cannot read %(filename)s as CSV near line %(row)s (%(error)s). Save it again as CSV from Excel or WPS."),
     "unsupported_encoding": _l("%(filename)s is encoded as %(encoding)s. Save it as CSV in UTF-8 or GB18030."),
     "undecodable_text": _l(
         "%(filename)s is neither an .xlsx workbook nor a text file in UTF-8 or GB18030. Save it as .xlsx or as CSV UTF-8."
@@ -166,6 +167,7 @@ SKIPPED_ROW_MESSAGES = {
     "blank": _l("Blank row"),
     "title": _l("Title row above the header"),
     "totals": _l("Totals row"),
+    "duplicate": _l("Repeats an earlier row"),
 }
 
 _UNKNOWN_PROBLEM = _l("Problem %(code)s with value %(value)s.")

@@ -103,7 +103,7 @@ def parse_roster(
     `as_of` is the day on which eligibility and terms are assessed. A former
     employment that ended more than `lookback_years` before it is marked lapsed.
     With `registry`, employers and conflict institutions are checked against the
-    registry, which also tells out-of-province employers apart. `known_experts` maps
+    registry, which also marks employers from other provinces. `known_experts` maps
     ID numbers to names of experts already in the pool, whom the conflict and
     unavailability sheets may name without a roster row in this file.
 
@@ -194,6 +194,7 @@ def _parse_conflicts(result: RosterParse, table: Table, registry: RegistryParse 
         # A repeated declaration is merged into the first, so it is not stored twice.
         if conflict is not None and conflict_key(conflict) in first_rows:
             report.warning(None, "duplicate_row", first_row=first_rows[conflict_key(conflict)])
+            result.skipped_rows.append(SkippedRow(table.sheet, row.number, "duplicate"))
         elif conflict is not None:
             first_rows[conflict_key(conflict)] = row.number
             result.conflicts.append(conflict)

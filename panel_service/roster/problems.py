@@ -1,4 +1,4 @@
-"""What a parse reports besides its data: problems, skipped rows and ignored columns.
+"""Problems, skipped rows and ignored columns: the report that comes with parsed data.
 
 Every input row ends up in exactly one place: in the parsed data (possibly with
 warnings), in an error problem (the row is not imported), or in `skipped_rows` (a
@@ -19,7 +19,8 @@ from panel_service.roster.normalise import InvalidValue, value_as_text
 class Severity(StrEnum):
     # The row (or, without a row number, the whole file or sheet) is not imported.
     ERROR = "error"
-    # The row is imported, but something was filled in, mapped or dropped.
+    # The row is imported, but something was filled in, mapped or dropped. A row
+    # with an error as well is not imported; its warnings still help to fix it.
     WARNING = "warning"
     # Nothing is wrong with the data: for example an optional sheet is absent.
     INFO = "info"
@@ -57,7 +58,11 @@ class Problem:
 
 @dataclass(frozen=True)
 class SkippedRow:
-    """A row that carries no data: `reason` is blank, title, totals or duplicate."""
+    """A row that is not imported without being wrong.
+
+    `reason` is blank, title (above the header), totals, or duplicate (a row that
+    repeats an earlier one, which a warning names).
+    """
 
     sheet: str | None
     row: int

@@ -35,17 +35,27 @@ def rejected_rows_workbook(parse: RosterParse | RegistryParse, source: Source) -
     """Return an .xlsx file of the rows that `parse` rejected, read again from `source`.
 
     `source` must be the file that produced `parse`. Messages in 错误原因 use the
-    current locale (see `messages.format_problem`).
+    current locale (see `messages.format_problem`). Rows rejected by a file or sheet
+    problem, such as a missing column, have no row number and are not included.
     """
     sheets = {sheet.name: sheet for sheet in load_sheets(source, parse.filename)}
     errors_by_row = _errors_by_row(parse.errors)
 
     workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
+    placeholder = workbook.active
     for layout in parse.sheets:
         rows = sorted(row for sheet, row in errors_by_row if sheet == layout.name)
         if rows:
             _write_sheet(workbook, layout, sheets[layout.name], rows, errors_by_row)
+
+    # A workbook needs one sheet, so without rejected rows the first sheet's header
+    # is written alone, and without any readable sheet the empty default stays.
+    if len(workbook.worksheets) > 1:
+        workbook.remove(placeholder)
+    elif parse.sheets:
+        workbook.remove(placeholder)
+        layout = parse.sheets[0]
+        _write_sheet(workbook, layout, sheets[layout.name], [], errors_by_row)
 
     output = io.BytesIO()
     workbook.save(output)

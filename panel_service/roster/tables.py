@@ -2,9 +2,9 @@
 
 Hand-kept sheets put title rows above the header, write headers with stray spaces or
 full-width characters, order columns freely and leave blank or totals rows. This
-module finds the header row, maps each header to a field through a list of synonyms,
-and returns the data rows with the row numbers that Excel shows, so that every
-problem can point at a cell the user can find.
+module finds the header row and maps each header to a field through a list of
+synonyms. It returns the data rows with the row numbers that Excel shows, so that
+every problem points at a cell the user can find.
 """
 
 from __future__ import annotations
@@ -16,15 +16,17 @@ import os
 import re
 import unicodedata
 import warnings
-import zipfile
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable
+from functools import cached_property
+from typing import TYPE_CHECKING, BinaryIO, Iterable
 
 import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 
 from panel_service.roster.normalise import clean_text
 from panel_service.roster.problems import IgnoredColumn, Problem, Severity, SkippedRow
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
@@ -41,7 +43,7 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class SourceError(Exception):
-    """The file or sheet cannot be read as a table; `problems` say why."""
+    """Raised when a file or sheet cannot be read as a table. `problems` lists the reasons."""
 
     def __init__(self, problems: list[Problem]):
         super().__init__("; ".join(f"{p.code} {dict(p.params)}" for p in problems))
@@ -68,15 +70,14 @@ class SheetSpec:
     def field_for(self, header: str) -> str | None:
         """Return the field that a header names, or None for an unknown header."""
         key = header_key(header)
+        if key in self._fields_by_key:
+            return self._fields_by_key[key]
         # A trailing note in brackets, as in 出生年月（年.月）, does not change the field.
-        keys = (key, re.sub(r"\([^()]*\)$", "", key))
-        for column in self.columns:
-            if any(candidate in self._keys(column) for candidate in keys):
-                return column.field
-        return None
+        return self._fields_by_key.get(re.sub(r"\([^()]*\)$", "", key))
 
-    def _keys(self, column: ColumnSpec) -> set[str]:
-        return {header_key(header) for header in column.headers}
+    @cached_property
+    def _fields_by_key(self) -> dict[str, str]:
+        return {header_key(header): column.field for column in self.columns for header in column.headers}
 
     def matches_name(self, sheet_name: str) -> bool:
         return header_key(sheet_name) in {header_key(name) for name in (self.name, *self.sheet_names)}
@@ -108,7 +109,7 @@ class SourceRow:
 
 @dataclass(frozen=True)
 class SheetLayout:
-    """Where a parsed sheet's header is, so that its rows can be found again."""
+    """The position of a parsed sheet's header row, used to find its rows again."""
 
     # The sheet's name in the file, None for a CSV file.
     name: str | None
@@ -129,7 +130,7 @@ class Table:
     skipped_rows: list[SkippedRow] = field(default_factory=list)
     ignored_columns: list[IgnoredColumn] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-
+    # The SheetSpec name of the sheet kind.
     kind: str = ""
 
     @property
@@ -192,22 +193,26 @@ def _source_error(code: str, **params: object) -> SourceError:
 
 
 def _load_workbook(data: bytes, filename: str) -> list[RawSheet]:
+    workbook = None
     try:
         # openpyxl warns about features it does not read (data validation, some
         # extensions); they do not change cell values.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        raise _source_error("unreadable_workbook", filename=filename, error=str(error)) from error
-
-    try:
-        return [_read_worksheet(worksheet) for worksheet in workbook.worksheets]
+            return [_read_worksheet(worksheet) for worksheet in workbook.worksheets]
+    except SourceError:
+        raise
+    except Exception as error:
+        # A damaged upload makes openpyxl raise many types (zlib.error, ParseError,
+        # KeyError, ValueError, TypeError ...), all of which mean "cannot read".
+        raise _source_error("unreadable_workbook", filename=filename, error=f"{type(error).__name__}: {error}") from error
     finally:
-        workbook.close()
+        if workbook is not None:
+            workbook.close()
 
 
-def _read_worksheet(worksheet) -> RawSheet:
+def _read_worksheet(worksheet: ReadOnlyWorksheet) -> RawSheet:
     # Some writers store a wrong used range; without it openpyxl reads every row.
     worksheet.reset_dimensions()
 
@@ -225,12 +230,15 @@ def _load_csv(data: bytes, filename: str) -> RawSheet:
 
     rows: list[tuple[int, tuple[object, ...]]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    # Excel numbers a CSV file's rows by record, so a quoted cell with a line break
-    # still counts as one row.
-    for number, cells in enumerate(reader, start=1):
-        if number > MAX_ROWS:
-            raise _source_error("too_many_rows", sheet=filename, limit=MAX_ROWS)
-        rows.append((number, tuple(cell if cell.strip() else None for cell in cells)))
+    try:
+        # Excel numbers a CSV file's rows by record, so a quoted cell with a line
+        # break still counts as one row.
+        for number, cells in enumerate(reader, start=1):
+            if number > MAX_ROWS:
+                raise _source_error("too_many_rows", sheet=filename, limit=MAX_ROWS)
+            rows.append((number, tuple(cell if cell.strip() else None for cell in cells)))
+    except csv.Error as error:
+        raise _source_error("unreadable_csv", filename=filename, row=reader.line_num, error=str(error)) from error
     return RawSheet(None, _without_trailing_blank_rows(rows))
 
 
@@ -316,6 +324,8 @@ def build_table(sheet: RawSheet, spec: SheetSpec) -> Table:
 
 def _find_header(sheet: RawSheet, spec: SheetSpec) -> int:
     required = [column for column in spec.columns if column.required]
+    # Three known headers tell the header row from a title or note that happens to
+    # contain one header word.
     threshold = min(3, len(required) or 1)
 
     for index, (_, cells) in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
@@ -325,16 +335,18 @@ def _find_header(sheet: RawSheet, spec: SheetSpec) -> int:
             return index
 
     expected = "、".join(column.headers[0] for column in required)
-    raise SourceError(
-        [Problem("header_not_found", Severity.ERROR, sheet.name, params={"sheet": sheet.name or "CSV", "rows": HEADER_SEARCH_ROWS, "expected": expected})]
-    )
+    params = {"sheet": sheet.name or "CSV", "rows": HEADER_SEARCH_ROWS, "expected": expected}
+    raise SourceError([Problem("header_not_found", Severity.ERROR, sheet.name, params=params)])
 
 
 def _map_columns(table: Table, sheet: RawSheet, spec: SheetSpec, header_index: int) -> None:
     errors: list[Problem] = []
     seen: dict[str, str] = {}
 
-    for position, cell in enumerate(table.header_cells, start=1):
+    # Data may reach beyond the last header cell, into columns without a header.
+    width = max(len(cells) for _, cells in sheet.rows[header_index:])
+    for position in range(1, width + 1):
+        cell = table.header_cells[position - 1] if position <= len(table.header_cells) else None
         header = clean_text(cell)
         if header is None:
             _note_unnamed_column(table, sheet, header_index, position)
