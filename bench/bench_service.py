@@ -24,6 +24,7 @@ import argparse
 import datetime as dt
 import http.client
 import json
+import logging
 import os
 import platform
 import random
@@ -87,7 +88,7 @@ def fill_pool(engine: sa.Engine, size: int, rng: random.Random) -> None:
     employers = [f"employer-{index}" for index in range(max(10, size // 8))]
     rows = []
     for index in range(size):
-        group = groups[index % len(groups)] if index % 3 else rng.choice(list(PANEL_GROUPS))
+        group = groups[index % len(groups)]
         id_number = f"{index:018d}"
         rows.append(
             {
@@ -172,6 +173,7 @@ def _post(port: int, path: str, token: str, body: dict) -> dict:
 def time_http(app, user_id: int, token: str, repeat: int) -> list[float]:
     from panel_service.users.models import User
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

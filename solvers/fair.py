@@ -68,10 +68,10 @@ from typing import Mapping, Sequence
 
 import ortools
 
-from solvers.fair_colgen import ColumnGeneration, ColumnGenerationResult, Deadline, PanelCounts, SolveTimeout
+from solvers.fair_colgen import ColumnGeneration, ColumnGenerationResult, Deadline, SolveTimeout
 from solvers.check import check_panel, choose_leader, validate_draw_input
 from solvers.diagnose import diagnose, propose_relaxations
-from solvers.fair_types import CandidateType, build_types, input_digest
+from solvers.fair_types import CandidateType, PanelCounts, build_types, input_digest
 from solvers.model import (
     Candidate,
     Distribution,

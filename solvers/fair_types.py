@@ -23,6 +23,11 @@ from typing import Mapping, Sequence
 from solvers.model import LEADER_ATTRIBUTE, LEADER_VALUE, Candidate, PanelRules
 
 
+# A panel as (type index, count) pairs for the types it takes members from, sorted by
+# type index.
+PanelCounts = tuple[tuple[int, int], ...]
+
+
 @dataclass(frozen=True)
 class CandidateType:
     """A set of interchangeable candidates; `members` are sorted ids."""

@@ -41,10 +41,11 @@ def random_order(seed: bytes, candidate_ids: Iterable[str]) -> list[str]:
 def random_below(seed: bytes, label: str, bound: int) -> int:
     """Return a uniform integer in [0, bound) drawn from the seed under `label`.
 
-    Blocks SHA-256(seed || 0x01 || label || counter as 8 big-endian bytes) are read as
-    big-endian integers of just enough bytes for `bound`; a block at or above the
-    largest multiple of `bound` is rejected and the counter moves on, so the result has
-    no modulo bias.
+    Each attempt concatenates SHA-256(seed || 0x01 || UTF-8 label || counter as 8
+    big-endian bytes || chunk as 4 big-endian bytes) for chunk = 0, 1, ... until there
+    are w = ceil(bits(bound) / 8) + 8 bytes, and reads the first w as a big-endian
+    integer. A value at or above the largest multiple of `bound` below 256^w is rejected
+    and the counter moves on, so the result has no modulo bias.
     """
     if bound <= 0:
         raise ValueError(f"bound must be positive, got {bound}")

@@ -383,14 +383,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: verification of {arguments.record} failed unexpectedly; the record is NOT verified", file=sys.stderr)
         return EXIT_MISMATCH
 
-    print(format_report(arguments.record, results, arguments.rerun_prepare))
+    print(format_report(arguments.record, results, arguments.commitment is not None, arguments.rerun_prepare))
     return EXIT_VERIFIED if all(result.passed for result in results) else EXIT_MISMATCH
 
 
-def format_report(path: Path, results: Sequence[CheckResult], rerun_prepare: bool) -> str:
+def format_report(path: Path, results: Sequence[CheckResult], commitment_given: bool, rerun_prepare: bool) -> str:
     lines = [f"Draw record {path}"]
     lines.extend(f"  {'ok  ' if result.passed else 'FAIL'}  {result.name}: {result.message}" for result in results)
 
+    if not commitment_given:
+        lines.append("  note  no --commitment given: a record rewritten together with its stored commitment would pass")
     if not rerun_prepare:
         lines.append("  note  the lottery was checked for soundness, not re-computed (use --rerun-prepare)")
 

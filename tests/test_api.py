@@ -217,3 +217,20 @@ def test_openapi_document_served(client):
     document = client.get("/api/v1/docs/openapi.json").json
     assert "/api/v1/tasks" in document["paths"]
     assert dt.date.today()
+
+
+def test_candidate_table_admin_only(client, auth, app):
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(3):
+            add_expert(session)
+    headers = auth("inspector")
+    task = client.post(
+        "/api/v1/tasks",
+        json={"task_type": "report_review", "title": "文书质量评查", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"forensic_clinical": 2}},
+        headers=headers,
+    ).json
+    draw = client.post(f"/api/v1/tasks/{task['id']}/draws", json={}, headers=headers).json
+    assert client.get(f"/api/v1/draws/{draw['id']}/candidates", headers=headers).status_code == 403
+    table = client.get(f"/api/v1/draws/{draw['id']}/candidates", headers=auth("admin")).json
+    assert len(table["items"]) == 3
+    assert all(item["drawable"] for item in table["items"])

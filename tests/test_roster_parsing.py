@@ -4,14 +4,20 @@ The builders at the top are shared with the other test_roster_* files.
 """
 
 import codecs
+import re
 import datetime as dt
 import io
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from panel_service.roster import ExpertStatus, RosterParse, Severity, parse_registry, parse_roster
+from panel_service.roster import ExpertStatus, RosterParse, Severity, format_problem, parse_registry, parse_roster
+from panel_service.roster.experts import ROSTER_SHEET, parse_expert_row
 from panel_service.roster.idcard import check_character
+from panel_service.roster.problems import RowReport
+from panel_service.roster.tables import SourceRow
 
 AS_OF = dt.date(2026, 12, 1)
 
@@ -23,6 +29,8 @@ CONFLICT_HEADER = ["专家姓名", "身份证号码", "回避对象类型", "回
 UNAVAILABILITY_HEADER = ["专家姓名", "身份证号码", "开始日期", "结束日期", "原因"]
 REGISTRY_HEADER = ["序号", "机构名称", "统一社会信用代码", "司法鉴定许可证号", "执业类别", "所在区", "近三年投诉件数", "近三年行政处罚或行业惩戒"]
 
+# The parser's field for each header of HEADER.
+FIELDS = [ROSTER_SHEET.field_for(column) for column in HEADER]
 # With a title row, the header is row 2 and the first data row is row 3.
 FIRST_ROW = 3
 
@@ -612,6 +620,13 @@ def test_every_reason_kept():
     assert expert.status_reasons == ("title_below_senior", "service_under_10_years", "over_70", "term_expired")
 
 
+def test_as_of_must_be_a_date():
+    with pytest.raises(TypeError):
+        parse([expert_row()], as_of=dt.datetime(2026, 12, 1))
+    with pytest.raises(ValueError):
+        parse([expert_row()], lookback_years=-1)
+
+
 def test_status_follows_as_of_parameter():
     row = expert_row(聘期起始=dt.datetime(2021, 1, 1), 聘期截止=dt.datetime(2025, 12, 31))
 
@@ -774,3 +789,34 @@ def test_file_without_roster_sheets_rejected():
     result = parse_roster(workbook({"Sheet1": [["a", "b"], [1, 2]]}), "other.xlsx", AS_OF)
 
     assert [p.code for p in result.errors] == ["no_roster_sheet"]
+
+
+# Robustness ---------------------------------------------------------------------------
+
+cell_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.datetimes(dt.datetime(1800, 1, 1), dt.datetime(2200, 1, 1)),
+    st.text(max_size=30),
+    st.sampled_from(["1965.03", "1965.1", "196503", "男", "女", "法医临床鉴定", "物证类", "教授", "主检法医师", "24年", "合计"]),
+)
+
+
+UNFORMATTED_PLACEHOLDER = re.compile(r"%\(\w+\)s")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.fixed_dictionaries({column: cell_values for column in HEADER}))
+def test_any_cells_give_expert_or_error(cells):
+    headers = {field: column for field, column in zip(FIELDS, HEADER)}
+    values = {field: cells[column] for field, column in headers.items()}
+    report = RowReport("专家名册", 3, headers, values)
+
+    parsed = parse_expert_row(report, SourceRow(3, values, tuple(cells.values())), AS_OF, None)
+
+    assert (parsed.expert is None) == report.has_errors
+    for problem in report.problems:
+        # A placeholder left unformatted; the cell text itself may contain "%(".
+        assert not UNFORMATTED_PLACEHOLDER.search(format_problem(problem).replace(str(problem.value), ""))

@@ -3,9 +3,20 @@
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from panel_service.roster import parse_registry, parse_roster
 from panel_service.roster.idcard import check_character
+from panel_service.roster.problems import RowReport
+from panel_service.roster.relations import (
+    CONFLICT_SHEET,
+    UNAVAILABILITY_SHEET,
+    ExpertDirectory,
+    parse_conflict_row,
+    parse_unavailability_row,
+)
+from panel_service.roster.tables import SourceRow
 from tests.test_roster_parsing import (
     AS_OF,
     CONFLICT_HEADER,
@@ -200,6 +211,15 @@ def test_relation_and_target_type_must_agree():
     assert codes_at(result, 3, "回避关系") == {"relation_target_mismatch"}
 
 
+def test_different_unclassified_relations_kept_apart():
+    result = conflicts(
+        ["张三", ZHANG, "单位", "北京睿识法医司法鉴定所", "曾参与该所评审", None, None],
+        ["张三", ZHANG, "单位", "北京睿识法医司法鉴定所", "曾投诉该所", None, None],
+    )
+
+    assert [c.relation_text for c in result.conflicts] == ["曾参与该所评审", "曾投诉该所"]
+
+
 def test_unknown_target_type_rejected():
     result = conflicts(["李四", LI, "亲戚", "郭琴", "配偶", None, None])
 
@@ -325,3 +345,44 @@ def test_missing_optional_sheets_are_info():
         ("sheet_missing", "info", {"sheet": "回避关系"}),
         ("sheet_missing", "info", {"sheet": "不可用时段"}),
     ]
+
+
+# Robustness ---------------------------------------------------------------------------
+
+cell_values = st.one_of(
+    st.none(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.datetimes(dt.datetime(1800, 1, 1), dt.datetime(2200, 1, 1)),
+    st.text(max_size=30),
+    st.sampled_from([ZHANG, LI, "郭琴（4362）", "单位", "专家", "曾任职", "配偶", "2016年3月离职", "2027年1月"]),
+)
+
+
+def report_for(spec, cells):
+    headers = {column.field: column.headers[0] for column in spec.columns}
+    values = {field: cells.get(field) for field in headers}
+    return RowReport(spec.name, 2, headers, values), SourceRow(2, values, tuple(values.values()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.fixed_dictionaries({f: cell_values for f in ("expert_name", "id_number", "target_type", "target", "relation", "explanation")}))
+def test_any_conflict_cells_give_conflict_or_error(cells):
+    directory = ExpertDirectory(names={ZHANG: "张三", LI: "李四", GUO: "郭琴"})
+    report, row = report_for(CONFLICT_SHEET, cells)
+
+    conflict = parse_conflict_row(report, row, directory, None, AS_OF, 3)
+
+    assert (conflict is None) == report.has_errors
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.fixed_dictionaries({f: cell_values for f in ("expert_name", "id_number", "starts_on", "ends_on", "reason")}))
+def test_any_unavailability_cells_give_period_or_error(cells):
+    report, row = report_for(UNAVAILABILITY_SHEET, cells)
+
+    period = parse_unavailability_row(report, row, ExpertDirectory(names={ZHANG: "张三"}))
+
+    assert (period is None) == report.has_errors
+    if period is not None:
+        assert period.starts_on <= period.ends_on

@@ -2,10 +2,12 @@
 
 import datetime as dt
 import io
+import random
 import zipfile
 
 import pytest
 
+from panel_service.roster import parse_registry, parse_roster
 from panel_service.roster.tables import (
     ColumnSpec,
     SheetSpec,
@@ -121,3 +123,20 @@ def test_oversized_csv_field_reported():
     with pytest.raises(SourceError) as caught:
         load_sheets(data, "list.csv")
     assert [(p.code, p.params["row"]) for p in caught.value.problems] == [("unreadable_csv", 2)]
+
+
+def test_damaged_bytes_never_raise():
+    original = workbook({"名单": [["姓名", "身份证号码", "专业组"], ["张三", "1", "文书"]]})
+    generator = random.Random(7)
+    for _ in range(40):
+        damaged = bytearray(original)
+        for _ in range(generator.randint(1, 10)):
+            damaged[generator.randrange(len(damaged))] = generator.randrange(256)
+
+        roster = parse_roster(bytes(damaged), "list.xlsx", dt.date(2026, 12, 1))
+        registry = parse_registry(bytes(damaged), "list.xlsx")
+
+        # The sheet fits neither parser, so each reports an error whether or not the
+        # damage left the file readable.
+        assert roster.errors
+        assert registry.errors

@@ -9,7 +9,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE = ROOT / "panel_service" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+CATALOGUE = ROOT / "panel_service" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 
 
@@ -25,7 +25,7 @@ def _source_messages() -> set[str]:
 @pytest.fixture(scope="module")
 def catalogue():
     with CATALOGUE.open("rb") as handle:
-        return read_po(handle, locale="zh_CN")
+        return read_po(handle, locale="zh")
 
 
 def test_every_source_text_in_catalogue(catalogue):

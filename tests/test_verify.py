@@ -144,6 +144,7 @@ def test_verifier_accepts_rerun_prepare(tmp_path, record, capsys):
     output = capsys.readouterr().out
     assert status == verify.EXIT_VERIFIED, output
     assert "re-running prepare gives the committed lottery" in output
+    assert "no --commitment given" in output
 
 
 def test_verifier_accepts_upper_case_published_commitment(tmp_path, first_feasible_record):

@@ -8,6 +8,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
+from panel_service.api.common import Page
 from panel_service.app import get_settings
 from panel_service.auth import BEARER_SECURITY, STAFF, current_user, requires
 from panel_service.db import get_session, unit_of_work
@@ -92,12 +93,14 @@ def _members(draw: Draw) -> tuple[list[dict], list[dict]]:
     return panel, alternates
 
 
-def _candidates_table(draw: Draw) -> list[dict]:
+def _candidates_table(draw: Draw, page: Page) -> list[dict]:
     statement = (
         select(DrawCandidate, Expert)
         .join(Expert, Expert.id == DrawCandidate.expert_id)
         .where(DrawCandidate.draw_id == draw.id)
         .order_by(DrawCandidate.group, Expert.id)
+        .offset((page.page - 1) * page.per_page)
+        .limit(page.per_page)
     )
     return [
         {
@@ -150,8 +153,6 @@ def draw_dict(draw: Draw) -> dict[str, Any]:
     if draw.status != DrawStatus.committed:
         body["reveal"] = draw.record.get("reveal")
         body["panel"], body["alternates"] = _members(draw)
-    if current_user().role == Role.admin:
-        body["candidates"] = _candidates_table(draw)
     return body
 
 
@@ -216,6 +217,14 @@ def publish(path: DrawPath):
 @requires(*STAFF)
 def show(path: DrawPath):
     return draw_dict(load_draw(path.draw_id))
+
+
+@bp.get("/draws/<int:draw_id>/candidates")
+@requires(Role.admin)
+def candidates(path: DrawPath, query: Page):
+    """Every expert of the required groups with exclusion reasons and selection probability."""
+    draw = load_draw(path.draw_id)
+    return {"page": query.page, "per_page": query.per_page, "items": _candidates_table(draw, query)}
 
 
 @bp.get("/draws/<int:draw_id>/record")

@@ -7,6 +7,7 @@ import secrets
 from collections import Counter, defaultdict
 from typing import Any, Sequence
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
@@ -19,6 +20,7 @@ from panel_service.draws.eligibility import CandidatePool, gather_candidates
 from panel_service.draws.messages import InfeasibleDraw
 from panel_service.draws.models import Draw, DrawCandidate, DrawMember, DrawStatus, MemberRole
 from panel_service.errors import Conflict, PanelError
+from panel_service.experts.models import Expert
 from panel_service.institutions.models import Institution
 from panel_service.settings import Settings
 from panel_service.tasks.models import Task
@@ -154,6 +156,10 @@ def commit_draw(
     return draw
 
 
+# Rows per INSERT statement when storing a draw's candidates.
+INSERT_CHUNK = 1000
+
+
 def _store_candidates(session: Session, draw: Draw, pool: CandidatePool, distribution) -> None:
     marginals = distribution.marginals if distribution is not None else {}
     rows = []
@@ -168,8 +174,9 @@ def _store_candidates(session: Session, draw: Draw, pool: CandidatePool, distrib
                 "probability": draw_record.fraction_text(probability) if probability is not None else None,
             }
         )
-    if rows:
-        session.execute(DrawCandidate.__table__.insert(), rows)
+    # Multi-row INSERTs: a 100,000-expert pool gives some 16,000 candidates per draw.
+    for start in range(0, len(rows), INSERT_CHUNK):
+        session.execute(sa.insert(DrawCandidate).values(rows[start : start + INSERT_CHUNK]))
 
 
 def reveal_draw(
@@ -206,41 +213,39 @@ def reveal_draw(
 
 
 def _store_members(session: Session, draw: Draw, result: dict[str, Any]) -> None:
-    candidates = {row.expert_id: row for row in session.exec(select(DrawCandidate).where(DrawCandidate.draw_id == draw.id))}
-    by_name = _pseudonym_index(session, draw)
-    for position, name in enumerate(result["panel"], start=1):
-        expert_id = by_name[name]
-        session.add(
-            DrawMember(
-                draw_id=draw.id,
-                expert_id=expert_id,
-                role=MemberRole.member,
-                position=position,
-                group=candidates[expert_id].group,
-                is_leader=name == result.get("leader"),
+    names = [*result["panel"], *result["alternates"]]
+    by_name = _pseudonym_index(session, draw, names)
+    groups = dict(
+        session.exec(
+            select(DrawCandidate.expert_id, DrawCandidate.group)
+            .where(DrawCandidate.draw_id == draw.id)
+            .where(DrawCandidate.expert_id.in_(list(by_name.values())))
+        ).all()
+    )
+    for role, members in ((MemberRole.member, result["panel"]), (MemberRole.alternate, result["alternates"])):
+        for position, name in enumerate(members, start=1):
+            expert_id = by_name[name]
+            session.add(
+                DrawMember(
+                    draw_id=draw.id,
+                    expert_id=expert_id,
+                    role=role,
+                    position=position,
+                    group=groups[expert_id],
+                    is_leader=role == MemberRole.member and name == result.get("leader"),
+                )
             )
-        )
-    for position, name in enumerate(result["alternates"], start=1):
-        expert_id = by_name[name]
-        session.add(
-            DrawMember(
-                draw_id=draw.id,
-                expert_id=expert_id,
-                role=MemberRole.alternate,
-                position=position,
-                group=candidates[expert_id].group,
-            )
-        )
 
 
-def _pseudonym_index(session: Session, draw: Draw) -> dict[str, int]:
-    from panel_service.experts.models import Expert
-
+def _pseudonym_index(session: Session, draw: Draw, names: Sequence[str] | None = None) -> dict[str, int]:
+    """Map pseudonyms of the draw's candidates (all, or just `names`) to expert ids."""
     statement = (
         select(Expert.pseudonym, Expert.id)
         .join(DrawCandidate, DrawCandidate.expert_id == Expert.id)
         .where(DrawCandidate.draw_id == draw.id)
     )
+    if names is not None:
+        statement = statement.where(Expert.pseudonym.in_(list(names)))
     return dict(session.exec(statement).all())
 
 

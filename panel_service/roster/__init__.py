@@ -8,7 +8,7 @@ when an application context is active, and in English otherwise.
 
 from panel_service.roster.eligibility import ExpertStatus, StatusReason, assess_eligibility
 from panel_service.roster.experts import Expert
-from panel_service.roster.messages import format_problem, format_skipped_row, format_status_reason
+from panel_service.roster.messages import format_problem, format_problem_at_row, format_skipped_row, format_status_reason
 from panel_service.roster.normalise import normalise_institution_name
 from panel_service.roster.parsing import DEFAULT_LOOKBACK_YEARS, RosterParse, parse_roster
 from panel_service.roster.problems import IgnoredColumn, Problem, Severity, SkippedRow
@@ -32,6 +32,7 @@ __all__ = [
     "Unavailability",
     "assess_eligibility",
     "format_problem",
+    "format_problem_at_row",
     "format_skipped_row",
     "format_status_reason",
     "normalise_institution_name",

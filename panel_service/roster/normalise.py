@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -182,6 +183,8 @@ def parse_partial_date(value: object) -> PartialDate:
 
 def _parse_numeric_date(value: int | float) -> PartialDate:
     text = value_as_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidValue("invalid_date", value=text)
 
     if isinstance(value, float) and not value.is_integer() and int(value) in _YEAR_RANGE:
         # A number cell typed as 1965.10 is stored and shown as 1965.1.

@@ -108,7 +108,13 @@ def parse_roster(
     unavailability sheets may name without a roster row in this file.
 
     Never raises for bad content: unreadable files and sheets become problems.
+    Raises TypeError or ValueError for bad arguments.
     """
+    if isinstance(as_of, dt.datetime) or not isinstance(as_of, dt.date):
+        raise TypeError(f"as_of must be a date without time, got {as_of!r}")
+    if lookback_years < 0:
+        raise ValueError(f"lookback_years must be 0 or more, got {lookback_years}")
+
     result = RosterParse(filename, as_of, lookback_years)
     try:
         sheets = load_sheets(source, filename)

@@ -81,7 +81,7 @@ class Institution:
     district: str | None
     # True when the district names no Beijing district, for example 天津（外省市）.
     out_of_province: bool
-    # None when the cell was empty or unreadable, which a warning then names.
+    # None when the cell is empty, or unreadable (with a warning).
     complaints_last_3_years: int | None
     penalised_last_3_years: bool | None
     note: str | None

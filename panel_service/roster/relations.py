@@ -143,11 +143,17 @@ class ExpertDirectory:
     # (row, ID number if valid, name) of every rejected roster row.
     rejected: list[tuple[int, str | None, str | None]] = field(default_factory=list)
 
-    def rejected_rows(self, *, id_number: str | None = None, name: str | None = None) -> list[int]:
+    def rejected_rows(self, *, id_number: str | None = None, name: str | None = None, id_suffix: str = "") -> list[int]:
+        """Return the rejected rows with this ID number, or with this name.
+
+        With `id_suffix`, a row found by name must have an ID number that ends with
+        it, or no valid ID number at all.
+        """
         return [
             row
             for row, rejected_id, rejected_name in self.rejected
-            if (id_number and rejected_id == id_number) or (name and rejected_name == name)
+            if (id_number and rejected_id == id_number)
+            or (name and rejected_name == name and (rejected_id is None or rejected_id.endswith(id_suffix)))
         ]
 
 
@@ -239,10 +245,12 @@ def conflict_key(conflict: Conflict) -> tuple[object, ...]:
 
     A relation between two experts binds both alike, so A-B and B-A are one.
     """
+    # Unclassified relations differ by their text, so two of them are not merged.
+    relation = (conflict.relation, fold_text(conflict.relation_text) if conflict.relation == OTHER_RELATION else "")
     if conflict.target_type == EXPERT:
         pair = frozenset((conflict.expert_id_number, conflict.other_expert_id_number))
-        return (EXPERT, conflict.relation, pair)
-    return (INSTITUTION, conflict.relation, conflict.expert_id_number, conflict.institution_key)
+        return (EXPERT, relation, pair)
+    return (INSTITUTION, relation, conflict.expert_id_number, conflict.institution_key)
 
 
 def _target_type(report: RowReport) -> str | None:
@@ -302,7 +310,7 @@ def _target_expert(report: RowReport, directory: ExpertDirectory, expert_id: str
         report.error("target", "target_expert_ambiguous", count=len(candidates))
         return None
     if not candidates:
-        rows = directory.rejected_rows(name=name)
+        rows = directory.rejected_rows(name=name, id_suffix=digits)
         report.error("target", "target_expert_rejected" if rows else "target_expert_not_found", rows=rows)
         return None
 
