@@ -49,6 +49,23 @@ class NotFound(PanelError):
     code = "not_found"
     template = _l("%(kind)s %(id)s was not found.")
 
+    def __init__(self, template: Any = None, *, kind: str | None = None, **params: Any):
+        # `kind` is a code such as "draw"; the message shows its translated name.
+        if kind is not None:
+            params["kind"] = KIND_NAMES.get(kind, kind)
+            params["resource"] = kind
+        super().__init__(template, **params)
+
+
+KIND_NAMES = {
+    "draw": _l("Draw"),
+    "expert": _l("Expert"),
+    "import": _l("Import"),
+    "institution": _l("Institution"),
+    "task": _l("Task"),
+    "user": _l("User"),
+}
+
 
 class Forbidden(PanelError):
     status = 403

@@ -220,22 +220,21 @@ def find_covering_panels(model: CoveringModel, deadline: Deadline) -> tuple[list
     Each solve maximises the number of still-uncovered types on the panel, so a solve
     that covers none of them proves the rest can sit on no valid panel.
     """
-    uncovered = [t.index for t in model.types if model.upper_bound(t) > 0]
+    uncovered = {t.index for t in model.types if model.upper_bound(t) > 0}
     panels: list[PanelCounts] = []
-    covered: set[int] = set()
     while True:
-        panel = model.find_covering_panel(uncovered, deadline)
+        panel = model.find_covering_panel(sorted(uncovered), deadline)
         if panel is None:
             return None
-        newly = {index for index, _count in panel} - covered
+        newly = {index for index, _count in panel} & uncovered
         if panels and not newly:
             break
         panels.append(panel)
-        covered.update(newly)
-        uncovered = [index for index in uncovered if index not in covered]
+        uncovered -= newly
         if not uncovered:
             break
-    return panels, frozenset(covered)
+    covered = frozenset(index for panel in panels for index, _count in panel)
+    return panels, covered
 
 
 @dataclass
@@ -352,7 +351,8 @@ class ColumnGeneration:
 
     def start(self) -> bool:
         """Find the covering panels; return False when no panel is valid at all."""
-        found = find_covering_panels(CoveringModel(self.types, self.rules, self.conflict_types), self.deadline)
+        covering_model = CoveringModel(self.types, self.rules, self.conflict_types)
+        found = find_covering_panels(covering_model, self.deadline)
         if found is None:
             return False
         panels, covered = found
@@ -365,6 +365,8 @@ class ColumnGeneration:
         return True
 
     def _add(self, panel: PanelCounts) -> None:
+        if panel in self.known:
+            return
         if len(self.columns) >= MAX_COLUMNS:
             raise RuntimeError(f"column generation found more than {MAX_COLUMNS} panels without converging")
         self.columns.append(panel)

@@ -234,3 +234,20 @@ def test_candidate_table_admin_only(client, auth, app):
     table = client.get(f"/api/v1/draws/{draw['id']}/candidates", headers=auth("admin")).json
     assert len(table["items"]) == 3
     assert all(item["drawable"] for item in table["items"])
+
+
+@pytest.mark.parametrize("entropy", [[], ["12a4"], ["１２３"], ["1" * 101], [""]])
+def test_reveal_rejects_bad_entropy(client, auth, app, entropy):
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(2):
+            add_expert(session)
+    headers = auth("inspector")
+    task = client.post(
+        "/api/v1/tasks",
+        json={"task_type": "spot_check", "title": "抽查", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"forensic_clinical": 1}},
+        headers=headers,
+    ).json
+    draw = client.post(f"/api/v1/tasks/{task['id']}/draws", json={}, headers=headers).json
+    response = client.post(f"/api/v1/draws/{draw['id']}/reveal", json={"supervisor_entropy": entropy}, headers=headers)
+    assert response.status_code == 400
+    assert client.get(f"/api/v1/draws/{draw['id']}", headers=headers).json["status"] == "committed"

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from ortools.linear_solver import pywraplp
 from solvers import InfeasibleError, get_method
 from solvers.check import check_panel
 from solvers.fair import Leximin, Maximin, SolveTimeout, marginals_from_panels, round_to_dyadic, sample_members
+from solvers.fair_colgen import PanelModel, conflict_type_pairs
+from solvers.fair_swaps import SwapSearch
 from solvers.fair_types import build_types
 from solvers.model import LEADER_ATTRIBUTE, LEADER_VALUE, AttributeRule, Candidate, PanelRules
 from solvers.randomness import random_order
@@ -243,6 +246,37 @@ def test_draws_are_valid(pool):
             spare = [cid for cid in order if by_id[cid].group == group and cid not in selection.panel]
             expected = spare[: rules.alternates] if count > 0 else []
             assert [cid for cid in selection.alternates if by_id[cid].group == group] == expected
+
+
+@PROPERTY_SETTINGS
+@given(tiny_pools(), st.randoms(use_true_random=False))
+def test_swap_search_finds_exactly_valid_swaps(pool, random):
+    candidates, rules = pool
+    panels = valid_panels(candidates, rules)
+    if not panels:
+        return
+    types = build_types(candidates, rules)
+    conflict_types = conflict_type_pairs(types, rules)
+    model = PanelModel(types, rules, conflict_types)
+    search = SwapSearch(types, rules, {t.index: model.upper_bound(t) for t in types}, conflict_types)
+    type_of = {member: t.index for t in types for member in t.members}
+    valid_counts = {tuple(sorted(Counter(type_of[m] for m in panel).items())) for panel in panels}
+    weights = {t.index: random.random() for t in types}
+
+    for counts in sorted(valid_counts):
+        found = search.neighbours(counts, weights, threshold=-1.0, limit=10**6, known=())
+        values = [sum(weights[i] * c for i, c in panel) for panel in found]
+
+        assert set(found) == {other for other in valid_counts if one_seat_apart(counts, other)}
+        assert len(found) == len(set(found))
+        # Gains are compared as differences, so equal values may differ in the last bit.
+        assert all(earlier >= later - 1e-12 for earlier, later in zip(values, values[1:]))
+
+
+def one_seat_apart(first, second) -> bool:
+    difference = Counter(dict(first))
+    difference.subtract(dict(second))
+    return sum(abs(value) for value in difference.values()) == 2
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from panel_service import db
 from panel_service.draws import operations
-from panel_service.draws.messages import exclusion_label, group_name
+from panel_service.draws.messages import describe_counts, group_name, status_label
 from panel_service.draws.models import Draw
 from panel_service.errors import NotFound, PanelError
 from panel_service.tasks.models import Task, TaskType
@@ -148,7 +148,15 @@ def show_draw_command(draw_id: int, as_json: bool) -> None:
 def _print_draw(draw: Draw) -> None:
     from panel_service.draws.api import _exclusion_summary, _members
 
-    click.echo(gettext("Draw %(id)s (%(status)s), method %(method)s %(version)s", id=draw.id, status=draw.status.value, method=draw.method, version=draw.method_version))
+    click.echo(
+        gettext(
+            "Draw %(id)s (%(status)s), method %(method)s %(version)s",
+            id=draw.id,
+            status=status_label(draw.status.value),
+            method=draw.method,
+            version=draw.method_version,
+        )
+    )
     click.echo(gettext("Commitment: %(hash)s", hash=draw.commitment))
     if draw.seed:
         click.echo(gettext("Seed: %(seed)s", seed=draw.seed))
@@ -162,6 +170,5 @@ def _print_draw(draw: Draw) -> None:
         click.echo(f"  {member['position']}. {member['name']}  {member['group_name']}  {member['employer_name']}")
     click.echo(gettext("Exclusions by group:"))
     for group, counts in _exclusion_summary(draw).items():
-        parts = [f"{exclusion_label(code) if code != 'drawable' else gettext('drawable')} {count}" for code, count in sorted(counts.items())]
-        click.echo(f"  {group_name(group)}: " + "; ".join(parts))
+        click.echo(gettext("  %(group)s: %(counts)s", group=group_name(group), counts=describe_counts(counts)))
     click.echo(gettext("Experts outside the required groups: %(count)s", count=draw.wrong_group_count))

@@ -49,6 +49,8 @@ class CandidatePool:
     groups: dict[int, str]
     conflicts: list[tuple[str, str]] = field(default_factory=list)
     wrong_group_count: int = 0
+    # Pseudonymous expert and employer ids -> names, for messages shown to staff.
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def pseudonym(key: str, kind: str, value: str) -> str:
@@ -71,6 +73,8 @@ def employer_category(employer_type: str | None) -> str:
 _EXPERT_COLUMNS = (
     Expert.id,
     Expert.pseudonym,
+    Expert.name,
+    Expert.employer_name,
     Expert.group,
     Expert.sub_pool,
     Expert.status,
@@ -156,12 +160,16 @@ def _expert_pairs(session: Session, groups: list[str]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in session.exec(statement)]
 
 
-def _candidate(row, pseudonym_key: str) -> Candidate:
+def _employer_pseudonym(row, pseudonym_key: str) -> str | None:
     employer = f"institution:{row.employer_institution_id}" if row.employer_institution_id else row.employer_key
+    return pseudonym(pseudonym_key, "employer", employer) if employer else None
+
+
+def _candidate(row, pseudonym_key: str) -> Candidate:
     return Candidate(
         id=row.pseudonym,
         group=row.group,
-        employer=pseudonym(pseudonym_key, "employer", employer) if employer else None,
+        employer=_employer_pseudonym(row, pseudonym_key),
         attributes={
             "title_level": row.title_level,
             "employer_type": row.employer_type or "other",
@@ -197,7 +205,11 @@ def gather_candidates(session: Session, task: Task, lookback_years: int, pseudon
         if reasons:
             pool.excluded[row.id] = reasons
         else:
-            pool.candidates.append(_candidate(row, pseudonym_key))
+            candidate = _candidate(row, pseudonym_key)
+            pool.candidates.append(candidate)
+            pool.names[candidate.id] = row.name
+            if candidate.employer:
+                pool.names[candidate.employer] = row.employer_name
 
     drawable = {c.id for c in pool.candidates}
     by_id = {expert_id: name for name, expert_id in pool.expert_ids.items()}

@@ -17,7 +17,7 @@ from panel_service.audit.operations import record_audit
 from panel_service.db import utcnow
 from panel_service.draws import relax
 from panel_service.draws.eligibility import CandidatePool, gather_candidates
-from panel_service.draws.messages import InfeasibleDraw
+from panel_service.draws.messages import InfeasibleDraw, status_label
 from panel_service.draws.models import Draw, DrawCandidate, DrawMember, DrawStatus, MemberRole
 from panel_service.errors import Conflict, PanelError
 from panel_service.experts.models import Expert
@@ -83,7 +83,7 @@ def _prepare(method, pool: CandidatePool, rules: PanelRules):
     try:
         return method.prepare(pool.candidates, rules)
     except InfeasibleError as error:
-        raise InfeasibleDraw(error.shortfalls, error.relaxations, exclusion_summary(pool)) from None
+        raise InfeasibleDraw(error.shortfalls, error.relaxations, exclusion_summary(pool), pool.names) from None
 
 
 def commit_draw(
@@ -179,6 +179,25 @@ def _store_candidates(session: Session, draw: Draw, pool: CandidatePool, distrib
         session.execute(sa.insert(DrawCandidate).values(rows[start : start + INSERT_CHUNK]))
 
 
+def _check_entropy(supervisor_entropy: Sequence[str]) -> None:
+    entries = list(supervisor_entropy)
+    if not 1 <= len(entries) <= draw_record.MAX_SUPERVISORS:
+        raise PanelError(
+            _l("Enter the digits of 1 to %(maximum)s supervisors; %(count)s were given."),
+            code="invalid_entropy",
+            maximum=draw_record.MAX_SUPERVISORS,
+            count=len(entries),
+        )
+    for digits in entries:
+        if not isinstance(digits, str) or not digits.isascii() or not digits.isdigit() or len(digits) > draw_record.MAX_SUPERVISOR_DIGITS:
+            raise PanelError(
+                _l("Supervisor entry %(value)s is invalid: type 1 to %(maximum)s digits 0-9."),
+                code="invalid_entropy",
+                value=str(digits)[:120],
+                maximum=draw_record.MAX_SUPERVISOR_DIGITS,
+            )
+
+
 def reveal_draw(
     session: Session,
     draw: Draw,
@@ -192,8 +211,9 @@ def reveal_draw(
             _l("Draw %(draw)s is %(status)s; only a committed draw can be revealed, and only once."),
             code="draw_not_committed",
             draw=draw.id,
-            status=draw.status.value,
+            status=status_label(draw.status.value),
         )
+    _check_entropy(supervisor_entropy)
     try:
         full = draw_record.reveal_draw(draw.record, bytes.fromhex(draw.nonce), list(supervisor_entropy), public_value)
     except draw_record.RecordError as error:

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from panel_service.audit.operations import record_audit
 from panel_service.db import utcnow
+from panel_service.draws.messages import status_label
 from panel_service.errors import Conflict, PanelError
 from panel_service.experts.models import Expert, ExpertStatus
 from panel_service.users.models import User
@@ -30,7 +31,7 @@ def allow_over_70(session: Session, expert: Expert, actor: User, note: str) -> E
             _l("Expert %(id)s is not awaiting a decision about age; the status is %(status)s."),
             code="no_age_decision_pending",
             id=expert.id,
-            status=expert.status.value,
+            status=status_label(expert.status.value),
         )
     expert.age_override_note = note.strip()
     if expert.status_reasons == [OVER_70]:

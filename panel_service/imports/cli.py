@@ -39,7 +39,7 @@ def print_report(outcome: operations.ImportOutcome) -> None:
     """Print the import report as a table: row, column, value as written, problem."""
     result = outcome.to_dict()
     title = gettext("Dry run, nothing written") if outcome.dry_run else gettext("Import %(id)s", id=outcome.import_id)
-    click.echo(f"{title}: {outcome.filename}")
+    click.echo(gettext("%(title)s: %(filename)s", title=title, filename=outcome.filename))
     summary = result["summary"]
     click.echo(
         gettext(
