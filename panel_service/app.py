@@ -50,6 +50,7 @@ def create_app(config: Mapping[str, Mapping[str, Any]] | Settings | None = None)
     )
     app.json.ensure_ascii = False
     app.extensions["panel_settings"] = settings
+    _configure_logging()
 
     engine = db.create_db_engine(db.resolve_url(settings.database.url, app.instance_path))
     app.extensions["panel_engine"] = engine
@@ -66,6 +67,13 @@ def create_app(config: Mapping[str, Mapping[str, Any]] | Settings | None = None)
     register_cli(app)
     log.info("panel-service created env=%s database=%s", settings.app.env, engine.url.get_backend_name())
     return app
+
+
+def _configure_logging() -> None:
+    """Send INFO and above to stderr unless the host (a WSGI server, pytest) set up logging."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def get_settings() -> Settings:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
-import secrets
+import re
 import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 from flask_babel import gettext
 from sqlmodel import select
@@ -18,7 +17,6 @@ from sqlmodel import select
 from panel_service import db, migrate
 from panel_service.errors import PanelError
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 
 
 def _fail(error: PanelError) -> None:
@@ -29,8 +27,26 @@ def _fail(error: PanelError) -> None:
     sys.exit(1)
 
 
-def _settings():
-    return current_app.extensions["panel_settings"]
+def actor_with_role(session, username: str, roles) -> "User":
+    """Return the user named by --as-user, who must be active and hold one of `roles`."""
+    from panel_service.errors import Forbidden, NotFound
+    from panel_service.users.models import User
+
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or not user.active:
+        raise NotFound(kind="user", id=username)
+    if user.role not in roles:
+        raise Forbidden()
+    return user
+
+
+# Resident ID numbers (and Excel's scientific form of them) in printed reports.
+_ID_NUMBER = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])|[0-9]\.[0-9]{6,}e\+1[0-9]")
+
+
+def mask_personal(text: str) -> str:
+    """Mask resident ID numbers in text printed to a terminal, which often ends up in logs."""
+    return _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}" if m.group(1) else "*" * len(m.group(0)), text)
 
 
 @click.command("init-db")
@@ -39,6 +55,27 @@ def init_db_command() -> None:
     """Create or upgrade the database schema to the latest migration."""
     migrate.upgrade(db.get_engine())
     click.echo(gettext("The database schema is up to date."))
+
+
+@click.command("issue-token")
+@click.argument("username")
+@click.option("--name", default="cli", help="Label of the token, e.g. the device it is for.")
+@with_appcontext
+def issue_token_command(username: str, name: str) -> None:
+    """Issue a new API token for an existing user and print it once."""
+    from panel_service.errors import NotFound
+    from panel_service.users.models import User
+    from panel_service.users.operations import issue_token
+
+    try:
+        with db.unit_of_work() as session:
+            user = session.exec(select(User).where(User.username == username)).first()
+            if user is None:
+                raise NotFound(kind="user", id=username)
+            token = issue_token(session, user, name)
+    except PanelError as error:
+        _fail(error)
+    click.echo(gettext("API token (shown only once): %(token)s", token=token))
 
 
 @click.command("create-user")
@@ -66,7 +103,7 @@ def create_user_command(username: str, role: str, display_name: str, password: s
 
 
 def register_cli(app: Flask) -> None:
-    from panel_service.draws.cli import create_task_command, draw_command, show_draw_command
+    from panel_service.draws.cli import create_task_command, draw_command, show_draw_command, void_draw_command
     from panel_service.imports.cli import demo_command, import_registry_command, import_roster_command
 
     for command in (
@@ -77,6 +114,8 @@ def register_cli(app: Flask) -> None:
         create_task_command,
         draw_command,
         show_draw_command,
+        void_draw_command,
+        issue_token_command,
         demo_command,
     ):
         app.cli.add_command(command)

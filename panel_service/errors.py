@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, jsonify
 from flask_babel import gettext, lazy_gettext as _l
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,22 @@ def register_error_handlers(app: Flask) -> None:
         }
         message = messages.get(error.code or 500, gettext("The request could not be processed."))
         return error_response(f"http_{error.code}", message, error.code or 500)
+
+    @app.errorhandler(UnicodeError)
+    @app.errorhandler(RecursionError)
+    def _unprocessable_text(error: Exception):
+        # Lone surrogates cannot be stored and absurdly nested JSON cannot be parsed.
+        log.warning("rejected request: %s", type(error).__name__)
+        return error_response(
+            "invalid_text", gettext("The request contains invalid characters or is nested too deeply."), 400
+        )
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(error: OperationalError):
+        if "locked" not in str(error.orig):
+            return _unexpected(error)
+        log.warning("database busy: %s", error.orig)
+        return error_response("busy", gettext("Another change is being saved at the same moment; try again."), 409)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -107,6 +107,10 @@ def make_user(app):
 
     def factory(role: str = "admin", username: str | None = None, expert_id: int | None = None):
         with app.app_context(), unit_of_work() as session:
+            if role == "expert" and expert_id is None:
+                from tests.factories import add_expert
+
+                expert_id = add_expert(session).id
             user = create_user(session, username or f"{role}-{uuid.uuid4().hex[:6]}", "correct-horse-battery", role, expert_id=expert_id)
             token = issue_token(session, user)
         return user, token

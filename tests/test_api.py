@@ -182,7 +182,13 @@ def test_spot_check_draw_end_to_end(client, auth, app):
     public = client.get(f"/api/v1/public/draws/{committed.json['id']}/record")
     assert public.status_code == 200
     assert "专家" not in str(public.json)
-    assert public.json["commitment"] == committed.json["commitment"]
+    assert public.json["record"]["commitment"] == committed.json["commitment"]
+    assert public.json["status"] == "revealed"
+
+    client.post(f"/api/v1/draws/{committed.json['id']}/void", json={"reason": "组长回避"}, headers=headers)
+    voided = client.get(f"/api/v1/public/draws/{committed.json['id']}/record").json
+    assert voided["status"] == "voided"
+    assert "组长回避" not in str(voided)
 
 
 def test_infeasible_draw_returns_422_in_chinese(client, auth, app):
@@ -251,3 +257,38 @@ def test_reveal_rejects_bad_entropy(client, auth, app, entropy):
     response = client.post(f"/api/v1/draws/{draw['id']}/reveal", json={"supervisor_entropy": entropy}, headers=headers)
     assert response.status_code == 400
     assert client.get(f"/api/v1/draws/{draw['id']}", headers=headers).json["status"] == "committed"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/experts/99999999999999999999999", "/api/v1/draws/99999999999999999999999", "/api/v1/experts?page=9223372036854775807"],
+)
+def test_huge_numbers_rejected_not_500(client, auth, path):
+    response = client.get(path, headers=auth("admin"))
+    assert response.status_code == 400
+
+
+def test_lone_surrogate_rejected(client, auth):
+    body = '{"task_type": "spot_check", "title": "\\ud800", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"forensic_clinical": 1}}'
+    response = client.post("/api/v1/tasks", data=body, content_type="application/json", headers=auth("inspector"))
+    assert response.status_code == 400
+
+
+def test_password_not_echoed(client):
+    response = client.post("/api/v1/auth/tokens", json={"username": "someone", "password": "p" * 201 + "SECRET"})
+    assert response.status_code == 400
+    assert "SECRET" not in response.get_data(as_text=True)
+
+
+def test_unknown_method_on_draw_is_400(client, auth, app):
+    with app.app_context(), unit_of_work() as session:
+        add_expert(session)
+    headers = auth("inspector")
+    task = client.post(
+        "/api/v1/tasks",
+        json={"task_type": "spot_check", "title": "抽查", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"forensic_clinical": 1}},
+        headers=headers,
+    ).json
+    response = client.post(f"/api/v1/tasks/{task['id']}/draws", json={"method": "nope"}, headers=headers)
+    assert response.status_code == 400
+    assert "nope" in response.json["error"]["message"]

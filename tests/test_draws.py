@@ -308,3 +308,64 @@ def test_chosen_relaxation_recorded(app, admin):
     assert draw.relaxation == chosen
     rules = rules_from_record(draw.record)
     assert rules.employer_limit(next(iter(rules.employer_limits))) == 2
+
+
+def test_second_reveal_claim_conflicts(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(3):
+            add_expert(session)
+        task = add_task(session, admin, {"forensic_clinical": 1})
+    draw = _commit(app, task, admin)
+
+    # Two requests both read the draw as committed before either writes.
+    with app.app_context():
+        from panel_service.draws.models import Draw
+
+        stale = draw.model_copy()
+        _reveal(app, draw, admin)
+        with unit_of_work() as session:
+            with pytest.raises(ConflictError):
+                operations._claim_reveal(session, stale)
+            assert session.get(Draw, draw.id).seed is not None
+
+
+def test_unique_active_draw_per_task(app, admin):
+    from panel_service.draws.models import Draw
+
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(3):
+            add_expert(session)
+        task = add_task(session, admin, {"forensic_clinical": 1})
+    first = _commit(app, task, admin)
+    with app.app_context():
+        with pytest.raises(Exception) as error:
+            with unit_of_work() as session:
+                session.add(Draw(**first.model_dump(exclude={"id", "commitment"}), commitment="f" * 64))
+                session.flush()
+    assert "unique" in str(error.value).lower() or "UNIQUE" in str(error.value)
+
+
+def test_replacing_other_tasks_draw_rejected(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(4):
+            add_expert(session)
+        first_task = add_task(session, admin, {"forensic_clinical": 1})
+        second_task = add_task(session, admin, {"forensic_clinical": 1}, day=DAY + dt.timedelta(days=30))
+    other = _commit(app, first_task, admin)
+    with pytest.raises(PanelError) as error:
+        _commit(app, second_task, admin, replaces=other, reason="误操作")
+    assert error.value.code == "draw_of_other_task"
+
+
+def test_withdrawn_member_not_busy(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(3):
+            add_expert(session)
+        first = add_task(session, admin, {"forensic_clinical": 1}, alternates=1)
+        second = add_task(session, admin, {"forensic_clinical": 1})
+    draw = _reveal(app, _commit(app, first, admin), admin)
+    leaving = next(m for m in _members(app, draw) if m.role == MemberRole.member)
+    with app.app_context(), unit_of_work() as session:
+        operations.replace_member(session, session.merge(draw), leaving.expert_id, session.merge(admin), "本人拒绝", _settings(app))
+    reasons = _reasons(app, _commit(app, second, admin))
+    assert reasons[leaving.expert_id] == []

@@ -162,8 +162,12 @@ def test_cli_import_prints_report(runner, make_user, app):
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["import-roster", str(ROSTER), "--as-user", "clerk", "--dry-run", "--as-of", AS_OF])
     assert result.exit_code == 0, result.output
-    assert "1.10108198109074e+17" in result.output
+    assert "专家名册 | 93 | 身份证号码" in result.output
+    assert "1.10108198109074e+17" not in result.output
     assert _count(app, Expert) == 0
+
+    shown = runner.invoke(args=["import-roster", str(ROSTER), "--as-user", "clerk", "--dry-run", "--show-personal-data"])
+    assert "1.10108198109074e+17" in shown.output
 
 
 def test_removed_status_survives_reimport(imported, client, app, admin_headers):
@@ -174,3 +178,22 @@ def test_removed_status_survives_reimport(imported, client, app, admin_headers):
     _upload(client, "roster", ROSTER, admin_headers)
     with app.app_context(), unit_of_work() as session:
         assert session.get(Expert, expert.id).status == ExpertStatus.banned
+
+
+def test_partial_file_keeps_declared_conflicts(imported, client, app, admin_headers):
+    before_conflicts = _count(app, Conflict)
+    before_unavailable = _count(app, Unavailability)
+    download = client.get(f"/api/v1/imports/{imported['import_id']}/rejected.xlsx", headers=admin_headers)
+
+    response = _upload(client, "roster", ROSTER, admin_headers, data=download.data, filename="rejected.xlsx")
+
+    assert response.status_code == 201, response.json
+    assert _count(app, Conflict) == before_conflicts
+    assert _count(app, Unavailability) == before_unavailable
+
+
+def test_reimport_adds_no_duplicate_declarations(imported, client, app, admin_headers):
+    before = _count(app, Conflict)
+    _upload(client, "roster", ROSTER, admin_headers)
+    assert _count(app, Conflict) == before
+    assert before > 20

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Annotated, Any
 
 from flask import jsonify
 from flask_babel import gettext
@@ -11,20 +12,27 @@ from pydantic import BaseModel, Field
 from panel_service.users.models import Role, User
 
 
+# Primary keys fit a 32-bit signed integer; larger numbers in a path or body are
+# invalid input, not a database error.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+
+
 class Page(BaseModel):
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=1_000_000)
     per_page: int = Field(default=50, ge=1, le=500)
 
 
+# Fields whose submitted value is never echoed back in an error.
+SECRET_FIELDS = {"password", "token"}
+
+
 def validation_error_response(error):
-    details = [
-        {
-            "field": ".".join(str(part) for part in item["loc"]),
-            "problem": item["msg"],
-            "value": _short(item.get("input")),
-        }
-        for item in error.errors()
-    ]
+    details = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or gettext("request body")
+        secret = any(str(part) in SECRET_FIELDS for part in item["loc"])
+        details.append({"field": field, "problem": item["msg"], "value": None if secret else _short(item.get("input"))})
     body = {
         "code": "validation_error",
         "message": gettext("Some fields of the request are invalid: %(fields)s.", fields="、".join(d["field"] for d in details)),
@@ -36,6 +44,8 @@ def validation_error_response(error):
 
 
 def _short(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value if not isinstance(value, str) else value[:100]
     return str(value)[:100]

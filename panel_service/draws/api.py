@@ -8,7 +8,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from panel_service.api.common import Page
+from panel_service.api.common import Page, RowId
 from panel_service.app import get_settings
 from panel_service.auth import BEARER_SECURITY, STAFF, current_user, requires
 from panel_service.db import get_session, unit_of_work
@@ -26,11 +26,11 @@ public_bp = APIBlueprint("public", __name__, url_prefix="/public", abp_tags=[Tag
 
 
 class TaskPath(BaseModel):
-    task_id: int
+    task_id: RowId
 
 
 class DrawPath(BaseModel):
-    draw_id: int
+    draw_id: RowId
 
 
 class Relaxation(BaseModel):
@@ -51,7 +51,7 @@ class RevealBody(BaseModel):
 
 
 class ReplacementBody(BaseModel):
-    expert_id: int = Field(description="the member who declined or was recused")
+    expert_id: RowId = Field(description="the member who declined or was recused")
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -240,4 +240,11 @@ def public_record(path: DrawPath):
     draw = get_session().get(Draw, path.draw_id)
     if draw is None or not draw.published:
         raise NotFound(kind="draw", id=path.draw_id)
-    return draw.record
+    replacement = get_session().exec(select(Draw.id).where(Draw.replaces_draw_id == draw.id)).first()
+    return {
+        # A published draw that was later voided stays public, marked as void. The
+        # reason is free text that may name people, so it is not published.
+        "status": draw.status.value,
+        "replaced_by_draw_id": replacement,
+        "record": draw.record,
+    }

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import sys
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext
+from pydantic import ValidationError
 from sqlmodel import select
 
 from panel_service import db
@@ -30,10 +32,10 @@ def _fail(error: PanelError) -> None:
 
 
 def _actor(session, username: str) -> User:
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
-        raise NotFound(kind="user", id=username)
-    return user
+    from panel_service.auth import STAFF
+    from panel_service.cli import actor_with_role
+
+    return actor_with_role(session, username, STAFF)
 
 
 def _parse_groups(values: tuple[str, ...]) -> dict[str, int]:
@@ -71,7 +73,7 @@ def _parse_rules(values: tuple[str, ...]) -> list[AttributeRuleIn]:
 @click.option("--from", "sits_from", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day the panel sits (YYYY-MM-DD).")
 @click.option("--to", "sits_to", default=None, type=click.DateTime(["%Y-%m-%d"]), help="Last day the panel sits; defaults to --from.")
 @click.option("--group", "groups", multiple=True, required=True, help="GROUP=COUNT, repeatable, e.g. forensic_clinical=2.")
-@click.option("--alternates", default=0, show_default=True, help="Alternates drawn per required group.")
+@click.option("--alternates", default=0, show_default=True, type=click.IntRange(0, 20), help="Alternates drawn per required group.")
 @click.option("--rule", "rules", multiple=True, help="Panel rule ATTRIBUTE=VALUE:MIN:MAX, repeatable, e.g. title_level=full_senior:1:")
 @click.option("--leader/--no-leader", default=False, help="Require a leader with a full senior title.")
 @click.option("--method", default=None, help="Selection method; defaults to draw.default_method.")
@@ -80,19 +82,23 @@ def _parse_rules(values: tuple[str, ...]) -> list[AttributeRuleIn]:
 def create_task_command(task_type, title, target, sits_from, sits_to, groups, alternates, rules, leader, method, username) -> None:
     """Create a task that a panel can be drawn for."""
     target_id = int(target) if target and target.isdigit() else None
-    data = TaskCreate(
-        task_type=task_type,
-        title=title,
-        target_institution_id=target_id,
-        target_institution_name=None if target_id else target,
-        sits_from=sits_from.date(),
-        sits_to=(sits_to or sits_from).date(),
-        group_counts=_parse_groups(groups),
-        alternates=alternates,
-        attribute_rules=_parse_rules(rules),
-        require_leader=leader,
-        method=method,
-    )
+    try:
+        data = TaskCreate(
+            task_type=task_type,
+            title=title,
+            target_institution_id=target_id,
+            target_institution_name=None if target_id else target,
+            sits_from=sits_from.date(),
+            sits_to=(sits_to or sits_from).date(),
+            group_counts=_parse_groups(groups),
+            alternates=alternates,
+            attribute_rules=_parse_rules(rules),
+            require_leader=leader,
+            method=method,
+        )
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors())
+        raise click.BadParameter(problems) from None
     try:
         with db.unit_of_work() as session:
             task = create_task(session, data, _actor(session, username), current_app.extensions["panel_settings"].draw.default_method)
@@ -102,8 +108,14 @@ def create_task_command(task_type, title, target, sits_from, sits_to, groups, al
 
 
 @click.command("draw")
-@click.argument("task_id", type=int)
-@click.option("--entropy", "entropy", multiple=True, help="Digits typed by a supervisor present; repeatable. Generated with secrets when omitted.")
+@click.argument("task_id", type=click.IntRange(1, 2**31 - 1))
+@click.option(
+    "--entropy",
+    "entropy",
+    multiple=True,
+    help="Digits typed by a supervisor present; repeatable. When omitted, asked for after the commitment is shown "
+    "(or generated with secrets when there is no terminal).",
+)
 @click.option("--public-value", default=None, help="A public random value that did not exist at commitment (drand round, lottery result).")
 @click.option("--method", default=None, help="Override the task's selection method.")
 @click.option("--as-user", "username", required=True, help="User name recorded as the requester.")
@@ -112,6 +124,10 @@ def draw_command(task_id, entropy, public_value, method, username) -> None:
     """Commit a draw for TASK_ID, print the commitment, then reveal it and print the panel."""
     settings = current_app.extensions["panel_settings"]
     try:
+        # Check the entered values first, so that a typo does not leave a committed draw.
+        if entropy:
+            operations.check_entropy(entropy)
+        operations.check_public_value(public_value)
         with db.unit_of_work() as session:
             task = session.get(Task, task_id)
             if task is None:
@@ -121,8 +137,7 @@ def draw_command(task_id, entropy, public_value, method, username) -> None:
         click.echo(gettext("Commitment: %(hash)s", hash=draw.commitment))
 
         if not entropy:
-            entropy = ("".join(secrets.choice("0123456789") for _ in range(20)),)
-            click.echo(gettext("No supervisor digits given; the server generated %(digits)s.", digits=entropy[0]))
+            entropy = _ask_entropy()
         with db.unit_of_work() as session:
             draw = operations.reveal_draw(session, session.get(Draw, draw.id), _actor(session, username), list(entropy), public_value)
     except PanelError as error:
@@ -130,8 +145,46 @@ def draw_command(task_id, entropy, public_value, method, username) -> None:
     _print_draw(draw)
 
 
+def _ask_entropy() -> tuple[str, ...]:
+    """Ask the supervisors present for digits, now that the commitment is shown."""
+    if not sys.stdin.isatty():
+        digits = "".join(secrets.choice("0123456789") for _ in range(20))
+        click.echo(gettext("No supervisor digits given; the server generated %(digits)s.", digits=digits))
+        return (digits,)
+    entries = []
+    while True:
+        text = click.prompt(gettext("Supervisor digits (empty line to finish)"), default="", show_default=False).strip()
+        if not text and entries:
+            return tuple(entries)
+        if text:
+            try:
+                operations.check_entropy([text])
+            except PanelError as error:
+                click.echo(error.message(), err=True)
+                continue
+            entries.append(text)
+
+
+@click.command("void-draw")
+@click.argument("draw_id", type=click.IntRange(1, 2**31 - 1))
+@click.option("--reason", required=True, help="Why the draw is void; recorded and shown to staff.")
+@click.option("--as-user", "username", required=True, help="User name recorded as the one who voids it.")
+@with_appcontext
+def void_draw_command(draw_id: int, reason: str, username: str) -> None:
+    """Void a draw with a reason, so that the task can be drawn again."""
+    try:
+        with db.unit_of_work() as session:
+            draw = session.get(Draw, draw_id)
+            if draw is None:
+                raise NotFound(kind="draw", id=draw_id)
+            operations.void_draw(session, draw, _actor(session, username), reason)
+    except PanelError as error:
+        _fail(error)
+    click.echo(gettext("Draw %(id)s is void.", id=draw_id))
+
+
 @click.command("show-draw")
-@click.argument("draw_id", type=int)
+@click.argument("draw_id", type=click.IntRange(1, 2**31 - 1))
 @click.option("--json", "as_json", is_flag=True, help="Print the full draw record as JSON.")
 @with_appcontext
 def show_draw_command(draw_id: int, as_json: bool) -> None:

@@ -116,6 +116,7 @@ def _busy_ids(session: Session, task: Task, groups: list[str]) -> set[int]:
         .join(Task, Task.id == Draw.task_id)
         .where(Draw.status == DrawStatus.revealed)
         .where(DrawMember.role == MemberRole.member)
+        .where(DrawMember.active)
         .where(DrawMember.group.in_(groups))
         .where(Task.id != task.id)
         .where(Task.sits_from <= task.sits_to)

@@ -21,6 +21,16 @@ class DrawStatus(str, enum.Enum):
 
 class Draw(SQLModel, table=True):
     __tablename__ = "draws"
+    # At most one draw per task that is not void, even under concurrent requests.
+    __table_args__ = (
+        sa.Index(
+            "uq_draws_task_not_voided",
+            "task_id",
+            unique=True,
+            sqlite_where=sa.text("status != 'voided'"),
+            postgresql_where=sa.text("status != 'voided'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="tasks.id", index=True)

@@ -79,6 +79,17 @@ def exclusion_summary(pool: CandidatePool) -> dict[str, dict[str, int]]:
     return {group: dict(counts) for group, counts in sorted(summary.items())}
 
 
+def _method(name: str):
+    if name not in solvers.method_names():
+        raise PanelError(
+            _l("Unknown selection method %(value)s; expected one of %(expected)s."),
+            code="invalid_method",
+            value=name,
+            expected=", ".join(solvers.method_names()),
+        )
+    return solvers.get_method(name)
+
+
 def _prepare(method, pool: CandidatePool, rules: PanelRules):
     try:
         return method.prepare(pool.candidates, rules)
@@ -98,6 +109,14 @@ def commit_draw(
     relaxation: dict[str, Any] | None = None,
 ) -> Draw:
     """Fix the candidates, rules and lottery of a draw and commit to a secret nonce."""
+    if replaces is not None and replaces.task_id != task.id:
+        raise PanelError(
+            _l("Draw %(draw)s belongs to task %(other)s, not to task %(task)s; it cannot be replaced from here."),
+            code="draw_of_other_task",
+            draw=replaces.id,
+            other=replaces.task_id,
+            task=task.id,
+        )
     current = _active_draw(session, task)
     if current is not None and (replaces is None or replaces.id != current.id):
         raise Conflict(
@@ -113,7 +132,7 @@ def commit_draw(
     rules = task_rules(task, pool.conflicts)
     if relaxation is not None:
         rules = relax.apply(rules, relaxation)
-    method = solvers.get_method(method_name or task.method)
+    method = _method(method_name or task.method)
     distribution = _prepare(method, pool, rules)
 
     nonce = secrets.token_bytes(draw_record.NONCE_BYTES)
@@ -142,7 +161,16 @@ def commit_draw(
         relaxation=relaxation,
     )
     session.add(draw)
-    session.flush()
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        # The partial unique index on draws.task_id: another request committed a draw
+        # for this task in the meantime.
+        raise Conflict(
+            _l("Task %(task)s got another draw at the same moment; reload it and void that draw first."),
+            code="draw_exists",
+            task=task.id,
+        ) from None
     _store_candidates(session, draw, pool, distribution)
     record_audit(
         session,
@@ -179,7 +207,39 @@ def _store_candidates(session: Session, draw: Draw, pool: CandidatePool, distrib
         session.execute(sa.insert(DrawCandidate).values(rows[start : start + INSERT_CHUNK]))
 
 
-def _check_entropy(supervisor_entropy: Sequence[str]) -> None:
+def _claim_reveal(session: Session, draw: Draw) -> None:
+    """Move the draw from committed to revealed in one conditional UPDATE.
+
+    Two reveals sent at the same moment both read "committed"; only one UPDATE can match
+    the condition, so the other gets 409 instead of a second seed and panel.
+    """
+    claimed = session.execute(
+        sa.update(Draw)
+        .where(Draw.id == draw.id)
+        .where(Draw.status == DrawStatus.committed)
+        .values(status=DrawStatus.revealed)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise Conflict(
+            _l("Draw %(draw)s was revealed by another request at the same moment."),
+            code="draw_not_committed",
+            draw=draw.id,
+        )
+
+
+def check_public_value(public_value: str | None) -> None:
+    if public_value is None:
+        return
+    if not public_value.strip() or len(public_value) > draw_record.MAX_PUBLIC_VALUE_LENGTH:
+        raise PanelError(
+            _l("The public random value must be 1 to %(maximum)s characters."),
+            code="invalid_public_value",
+            maximum=draw_record.MAX_PUBLIC_VALUE_LENGTH,
+        )
+
+
+def check_entropy(supervisor_entropy: Sequence[str]) -> None:
     entries = list(supervisor_entropy)
     if not 1 <= len(entries) <= draw_record.MAX_SUPERVISORS:
         raise PanelError(
@@ -208,17 +268,19 @@ def reveal_draw(
     """Derive the seed from the nonce and the entropy entered now, and draw the panel."""
     if draw.status != DrawStatus.committed:
         raise Conflict(
-            _l("Draw %(draw)s is %(status)s; only a committed draw can be revealed, and only once."),
+            _l("Draw %(draw)s is %(state)s; only a committed draw can be revealed, and only once."),
             code="draw_not_committed",
             draw=draw.id,
-            status=status_label(draw.status.value),
+            state=status_label(draw.status.value),
         )
-    _check_entropy(supervisor_entropy)
+    check_entropy(supervisor_entropy)
+    check_public_value(public_value)
     try:
         full = draw_record.reveal_draw(draw.record, bytes.fromhex(draw.nonce), list(supervisor_entropy), public_value)
     except draw_record.RecordError as error:
         raise PanelError(_l("The draw could not be revealed: %(problem)s"), code="invalid_reveal", problem=str(error)) from None
 
+    _claim_reveal(session, draw)
     draw.record = full
     draw.seed = full["reveal"]["seed"]
     draw.status = DrawStatus.revealed
@@ -283,7 +345,12 @@ def replace_member(session: Session, draw: Draw, expert_id: int, actor: User, re
     and the task needs a new draw).
     """
     if draw.status != DrawStatus.revealed:
-        raise Conflict(_l("Only a revealed draw has members to replace."), code="draw_not_revealed")
+        raise Conflict(
+            _l("Draw %(draw)s is %(state)s; only a revealed draw has members to replace."),
+            code="draw_not_revealed",
+            draw=draw.id,
+            state=status_label(draw.status.value),
+        )
     if not reason or not reason.strip():
         raise PanelError(_l("Replacing a member needs a reason."), code="reason_required")
     members = _draw_members(session, draw)
@@ -361,7 +428,12 @@ def void_draw(session: Session, draw: Draw, actor: User, reason: str | None) -> 
 
 def publish_draw(session: Session, draw: Draw, actor: User) -> Draw:
     if draw.status != DrawStatus.revealed:
-        raise Conflict(_l("Only a revealed draw can be published."), code="draw_not_revealed")
+        raise Conflict(
+            _l("Draw %(draw)s is %(state)s; only a revealed draw can be published."),
+            code="draw_not_revealed",
+            draw=draw.id,
+            state=status_label(draw.status.value),
+        )
     draw.published = True
     session.add(draw)
     session.flush()

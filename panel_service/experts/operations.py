@@ -28,10 +28,10 @@ def allow_over_70(session: Session, expert: Expert, actor: User, note: str) -> E
         raise PanelError(_l("A decision needs a written reason."), code="reason_required")
     if expert.status != ExpertStatus.pending_review or OVER_70 not in (expert.status_reasons or []):
         raise Conflict(
-            _l("Expert %(id)s is not awaiting a decision about age; the status is %(status)s."),
+            _l("Expert %(id)s is not awaiting a decision about age; the status is %(state)s."),
             code="no_age_decision_pending",
             id=expert.id,
-            status=status_label(expert.status.value),
+            state=status_label(expert.status.value),
         )
     expert.age_override_note = note.strip()
     if expert.status_reasons == [OVER_70]:

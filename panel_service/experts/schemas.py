@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from panel_service.api.common import Page, mask_email, mask_id_number, mask_phone, sees_personal_data
+from panel_service.api.common import Page, RowId, mask_email, mask_id_number, mask_phone, sees_personal_data
 from panel_service.experts.models import Expert, ExpertStatus
 from panel_service.users.models import User
 
@@ -15,12 +15,12 @@ class ExpertQuery(Page):
     group: str | None = Field(default=None, max_length=40, description="professional group code")
     sub_pool: str | None = Field(default=None, max_length=40)
     status: ExpertStatus | None = None
-    employer_institution_id: int | None = None
+    employer_institution_id: RowId | None = None
     q: str | None = Field(default=None, max_length=50, description="part of the name or employer")
 
 
 class ExpertPath(BaseModel):
-    expert_id: int
+    expert_id: RowId
 
 
 class ExpertPublic(BaseModel):

@@ -5,15 +5,17 @@ from __future__ import annotations
 import io
 
 from flask import send_file
+from flask_babel import lazy_gettext as _l
 from flask_openapi3 import APIBlueprint, FileStorage, Tag
 from pydantic import BaseModel, Field
 
 from panel_service.auth import BEARER_SECURITY, current_user, requires
 from panel_service.db import get_session, unit_of_work
-from panel_service.errors import NotFound
+from panel_service.errors import NotFound, PanelError
 from panel_service.imports import operations
 from panel_service.imports.models import RosterImport
 from panel_service.users.models import Role
+from panel_service.api.common import RowId
 
 tag = Tag(name="imports", description="Roster and institution registry imports")
 bp = APIBlueprint("imports", __name__, url_prefix="/imports", abp_tags=[tag], abp_security=BEARER_SECURITY)
@@ -25,10 +27,12 @@ class ImportForm(BaseModel):
 
 
 class ImportPath(BaseModel):
-    import_id: int
+    import_id: RowId
 
 
 def _read(form: ImportForm) -> tuple[bytes, str]:
+    if not hasattr(form.file, "read"):
+        raise PanelError(_l("Send the roster or registry as a file in the form field named file."), code="file_missing")
     return form.file.read(), form.file.filename or "upload"
 
 

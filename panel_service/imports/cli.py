@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from pathlib import Path
 
 import click
@@ -14,7 +15,7 @@ from sqlmodel import select
 from panel_service import db, migrate
 from panel_service.errors import NotFound, PanelError
 from panel_service.imports import operations
-from panel_service.users.models import User
+from panel_service.users.models import Role, User
 
 DEMO_DIR = Path(__file__).resolve().parent.parent.parent / "demo"
 DEMO_ROSTER = DEMO_DIR / "roster-2026.xlsx"
@@ -29,19 +30,27 @@ def _fail(error: PanelError) -> None:
 
 
 def _actor(session, username: str) -> User:
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
-        raise NotFound(kind="user", id=username)
-    return user
+    from panel_service.cli import actor_with_role
+
+    return actor_with_role(session, username, (Role.admin,))
 
 
-def print_report(outcome: operations.ImportOutcome) -> None:
-    """Print the import report as a table: row, column, value as written, problem."""
+def print_report(outcome: operations.ImportOutcome, show_personal_data: bool = False) -> None:
+    """Print the import report as a table: row, column, value as written, problem.
+
+    ID numbers are masked unless `show_personal_data`: terminal output often ends up in
+    log files.
+    """
+    from panel_service.cli import mask_personal
+
+    def echo(text: str) -> None:
+        click.echo(text if show_personal_data else mask_personal(text))
+
     result = outcome.to_dict()
     title = gettext("Dry run, nothing written") if outcome.dry_run else gettext("Import %(id)s", id=outcome.import_id)
-    click.echo(gettext("%(title)s: %(filename)s", title=title, filename=outcome.filename))
+    echo(gettext("%(title)s: %(filename)s", title=title, filename=outcome.filename))
     summary = result["summary"]
-    click.echo(
+    echo(
         gettext(
             "created %(created)s, updated %(updated)s, unchanged %(unchanged)s, rejected rows %(rejected)s, skipped rows %(skipped)s",
             created=summary["created"],
@@ -52,9 +61,9 @@ def print_report(outcome: operations.ImportOutcome) -> None:
         )
     )
     if result["problems"]:
-        click.echo(gettext("Sheet | Row | Column | Value as written | Severity | Problem"))
+        echo(gettext("Sheet | Row | Column | Value as written | Severity | Problem"))
         for problem in result["problems"]:
-            click.echo(
+            echo(
                 " | ".join(
                     str(part if part is not None else "")
                     for part in (
@@ -68,16 +77,26 @@ def print_report(outcome: operations.ImportOutcome) -> None:
                 )
             )
     for column in result["ignored_columns"]:
-        click.echo(gettext("Ignored column %(header)s (sheet %(sheet)s)", header=column["header"], sheet=column["sheet"]))
+        echo(gettext("Ignored column %(header)s (sheet %(sheet)s)", header=column["header"], sheet=column["sheet"]))
     for change in result["changes"][:50]:
-        click.echo(gettext("Changed: %(change)s", change=change))
+        echo(gettext("Changed: %(change)s", change=change))
 
 
 def _severity_label(severity: str) -> str:
     return {"error": gettext("error"), "warning": gettext("warning"), "info": gettext("info")}.get(severity, severity)
 
 
-def _run_import(kind: str, path: Path, username: str, dry_run: bool, as_of: dt.date | None, rejected_out: Path | None):
+def _run_import(
+    kind: str,
+    path: Path,
+    username: str,
+    dry_run: bool,
+    as_of: dt.date | None,
+    rejected_out: Path | None,
+    show_personal_data: bool = False,
+):
+    if rejected_out is not None and not rejected_out.parent.is_dir():
+        raise click.BadParameter(gettext("Folder %(path)s does not exist.", path=str(rejected_out.parent)))
     data = path.read_bytes()
     with db.unit_of_work() as session:
         actor = _actor(session, username)
@@ -85,7 +104,7 @@ def _run_import(kind: str, path: Path, username: str, dry_run: bool, as_of: dt.d
             outcome = operations.import_roster(session, data, path.name, actor, dry_run=dry_run, as_of=as_of)
         else:
             outcome = operations.import_registry(session, data, path.name, actor, dry_run=dry_run)
-    print_report(outcome)
+    print_report(outcome, show_personal_data)
     if rejected_out is not None and outcome.extra.get("rejected_workbook"):
         rejected_out.write_bytes(outcome.extra["rejected_workbook"])
         click.echo(gettext("Rejected rows written to %(path)s; fix them and import that file again.", path=rejected_out))
@@ -98,11 +117,12 @@ def _run_import(kind: str, path: Path, username: str, dry_run: bool, as_of: dt.d
 @click.option("--dry-run", is_flag=True, help="Show the report without writing anything.")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Day eligibility is judged on (YYYY-MM-DD); default today.")
 @click.option("--rejected-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the rejected rows, with a reason column, to this .xlsx file.")
+@click.option("--show-personal-data", is_flag=True, help="Print ID numbers in the report unmasked.")
 @with_appcontext
-def import_roster_command(path, username, dry_run, as_of, rejected_out) -> None:
+def import_roster_command(path, username, dry_run, as_of, rejected_out, show_personal_data) -> None:
     """Import the expert roster from an .xlsx workbook or a CSV file."""
     try:
-        _run_import("roster", path, username, dry_run, as_of.date() if as_of else None, rejected_out)
+        _run_import("roster", path, username, dry_run, as_of.date() if as_of else None, rejected_out, show_personal_data)
     except PanelError as error:
         _fail(error)
 
@@ -132,13 +152,18 @@ def demo_command() -> None:
         raise click.ClickException(gettext("The demo set-up is not allowed in production."))
 
     with db.unit_of_work() as session:
-        admin = session.exec(select(User).where(User.username == DEMO_ADMIN)).first()
-        password = None
-        if admin is None:
-            import secrets
-
-            password = secrets.token_urlsafe(12)
-            admin = create_user(session, DEMO_ADMIN, password, "admin", display_name=gettext("Demo administrator"))
+        if session.exec(select(User).where(User.username == DEMO_ADMIN)).first() is not None:
+            # A second `make run` must not overwrite what was changed since the first.
+            click.echo(
+                gettext(
+                    "The demo data is already set up; nothing was imported. "
+                    "Run `panel issue-token %(name)s` for a new API token.",
+                    name=DEMO_ADMIN,
+                )
+            )
+            return
+        password = secrets.token_urlsafe(12)
+        admin = create_user(session, DEMO_ADMIN, password, "admin", display_name=gettext("Demo administrator"))
         token = issue_token(session, admin, "demo")
 
     try:
@@ -148,6 +173,5 @@ def demo_command() -> None:
         _fail(error)
 
     click.echo("")
-    if password:
-        click.echo(gettext("Demo administrator: %(name)s, password %(password)s (shown only once)", name=DEMO_ADMIN, password=password))
+    click.echo(gettext("Demo administrator: %(name)s, password %(password)s (shown only once)", name=DEMO_ADMIN, password=password))
     click.echo(gettext("API token (shown only once): %(token)s", token=token))

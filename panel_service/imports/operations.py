@@ -313,41 +313,55 @@ def _sheet_present(parse: RosterParse, sheet_name: str) -> bool:
     return not any(p.code == "sheet_missing" and p.params.get("sheet") == sheet_name for p in parse.problems)
 
 
-def _replace_conflicts(session: Session, parse: RosterParse, experts: dict[str, int]) -> int:
-    """Replace every declared conflict with the sheet's: the sheet is the full list."""
+def _conflict_key(row) -> tuple:
+    return (row.expert_id, row.institution_id, row.institution_key, row.other_expert_id, row.relation, row.ended_on)
+
+
+def _merge_conflicts(session: Session, parse: RosterParse, experts: dict[str, int]) -> int:
+    """Add the sheet's declared conflicts that are not stored yet; return how many were added.
+
+    Stored declarations missing from the file are kept: a file may hold only some rows
+    (a fixed rejected-rows workbook, for example), and dropping a declaration would let
+    an expert with a conflict be drawn. Withdrawing a declaration is a separate decision.
+    """
     institutions = {row.name_key: row.id for row in session.exec(select(Institution))}
-    session.execute(Conflict.__table__.delete())
-    stored = 0
+    known = {_conflict_key(row) for row in session.exec(select(Conflict))}
+    added = 0
     for parsed in parse.conflicts:
         expert_id = experts.get(parsed.expert_id_number)
         if expert_id is None:
             continue
-        session.add(
-            Conflict(
-                expert_id=expert_id,
-                institution_id=institutions.get(parsed.institution_key) if parsed.institution_key else None,
-                institution_key=parsed.institution_key,
-                other_expert_id=experts.get(parsed.other_expert_id_number) if parsed.other_expert_id_number else None,
-                relation=parsed.relation,
-                relation_text=parsed.relation_text,
-                ended_on=parsed.ended_on,
-                note=parsed.explanation or parsed.note,
-            )
+        row = Conflict(
+            expert_id=expert_id,
+            institution_id=institutions.get(parsed.institution_key) if parsed.institution_key else None,
+            institution_key=parsed.institution_key,
+            other_expert_id=experts.get(parsed.other_expert_id_number) if parsed.other_expert_id_number else None,
+            relation=parsed.relation,
+            relation_text=parsed.relation_text,
+            ended_on=parsed.ended_on,
+            note=parsed.explanation or parsed.note,
         )
-        stored += 1
-    return stored
+        if _conflict_key(row) in known:
+            continue
+        known.add(_conflict_key(row))
+        session.add(row)
+        added += 1
+    return added
 
 
-def _replace_unavailability(session: Session, parse: RosterParse, experts: dict[str, int]) -> int:
-    session.execute(Unavailability.__table__.delete())
-    stored = 0
+def _merge_unavailability(session: Session, parse: RosterParse, experts: dict[str, int]) -> int:
+    """Add the sheet's unavailability periods that are not stored yet; keep the others."""
+    known = {(row.expert_id, row.starts_on, row.ends_on) for row in session.exec(select(Unavailability))}
+    added = 0
     for parsed in parse.unavailability:
         expert_id = experts.get(parsed.expert_id_number)
-        if expert_id is None:
+        key = (expert_id, parsed.starts_on, parsed.ends_on)
+        if expert_id is None or key in known:
             continue
+        known.add(key)
         session.add(Unavailability(expert_id=expert_id, starts_on=parsed.starts_on, ends_on=parsed.ends_on, reason=parsed.reason))
-        stored += 1
-    return stored
+        added += 1
+    return added
 
 
 def import_roster(
@@ -390,9 +404,9 @@ def import_roster(
     changes = _apply_plans(session, plans, settings.pseudonym.key)
     experts = {row.id_number: row.id for row in session.exec(select(Expert))}
     if _sheet_present(parse, CONFLICT_SHEET.name):
-        _replace_conflicts(session, parse, experts)
+        outcome.extra["conflicts_added"] = _merge_conflicts(session, parse, experts)
     if _sheet_present(parse, UNAVAILABILITY_SHEET.name):
-        _replace_unavailability(session, parse, experts)
+        outcome.extra["unavailability_added"] = _merge_unavailability(session, parse, experts)
 
     _save_import(session, outcome, data, actor, outcome.extra.get("rejected_workbook"))
     for expert, changed in changes:

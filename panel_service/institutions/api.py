@@ -6,7 +6,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from panel_service.api.common import Page
+from panel_service.api.common import Page, RowId
 from panel_service.auth import BEARER_SECURITY, STAFF, requires
 from panel_service.db import get_session
 from panel_service.errors import NotFound
@@ -22,7 +22,7 @@ class InstitutionQuery(Page):
 
 
 class InstitutionPath(BaseModel):
-    institution_id: int
+    institution_id: RowId
 
 
 def institution_dict(institution: Institution) -> dict:

@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from panel_service.tasks.models import TaskType
+from panel_service.api.common import RowId
 
 
 class AttributeRuleIn(BaseModel):
@@ -19,7 +20,7 @@ class AttributeRuleIn(BaseModel):
 class TaskCreate(BaseModel):
     task_type: TaskType
     title: str = Field(min_length=1, max_length=200)
-    target_institution_id: int | None = None
+    target_institution_id: RowId | None = None
     target_institution_name: str | None = Field(default=None, max_length=200, description="alternative to the id")
     sits_from: dt.date
     sits_to: dt.date
@@ -32,4 +33,4 @@ class TaskCreate(BaseModel):
 
 
 class TaskPath(BaseModel):
-    task_id: int
+    task_id: RowId

@@ -9,6 +9,7 @@ from panel_service.auth import BEARER_SECURITY, EVERYONE, current_user, requires
 from panel_service.db import unit_of_work
 from panel_service.users.models import Role
 from panel_service.users.operations import authenticate_password, create_user, issue_token
+from panel_service.api.common import RowId
 
 tag = Tag(name="users", description="Users and API tokens")
 bp = APIBlueprint("users", __name__, abp_tags=[tag])
@@ -25,7 +26,7 @@ class UserCreate(BaseModel):
     password: str = Field(max_length=200)
     role: Role
     display_name: str = Field(default="", max_length=100)
-    expert_id: int | None = None
+    expert_id: RowId | None = None
 
 
 def user_dict(user) -> dict:

@@ -7,18 +7,21 @@ import logging
 import re
 import secrets
 
+import sqlalchemy as sa
+
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from panel_service.audit.operations import record_audit
 from panel_service.db import utcnow
-from panel_service.errors import Conflict, PanelError, Unauthorized
+from panel_service.errors import Conflict, NotFound, PanelError, Unauthorized
+from panel_service.experts.models import Expert
 from panel_service.users.models import ApiToken, Role, User
 
 log = logging.getLogger(__name__)
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,64}")
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "pst_"
 
@@ -37,7 +40,7 @@ def create_user(
     expert_id: int | None = None,
     actor: User | None = None,
 ) -> User:
-    if not USERNAME_PATTERN.match(username):
+    if not USERNAME_PATTERN.fullmatch(username):
         raise PanelError(
             _l("Invalid user name %(value)s: use 3 to 64 letters, digits, dots, dashes or underscores."),
             code="invalid_username",
@@ -58,7 +61,13 @@ def create_user(
             value=str(role),
             expected=", ".join(r.value for r in Role),
         ) from None
-    if session.exec(select(User).where(User.username == username)).first():
+    if role == Role.expert and expert_id is None:
+        raise PanelError(_l("A user with the expert role must be linked to an expert record."), code="expert_id_required")
+    if role != Role.expert and expert_id is not None:
+        raise PanelError(_l("Only users with the expert role are linked to an expert record."), code="expert_id_unexpected")
+    if expert_id is not None and session.get(Expert, expert_id) is None:
+        raise NotFound(kind="expert", id=expert_id)
+    if session.exec(select(User).where(sa.func.lower(User.username) == username.lower())).first():
         raise Conflict(_l("User name %(value)s is already taken."), code="username_taken", value=username)
 
     user = User(

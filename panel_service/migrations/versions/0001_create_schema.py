@@ -228,6 +228,7 @@ def upgrade() -> None:
     with op.batch_alter_table('draws', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_draws_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_draws_task_id'), ['task_id'], unique=False)
+        batch_op.create_index('uq_draws_task_not_voided', ['task_id'], unique=True, sqlite_where=sa.text("status != 'voided'"), postgresql_where=sa.text("status != 'voided'"))
 
     op.create_table('expert_changes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -303,6 +304,7 @@ def downgrade() -> None:
 
     op.drop_table('expert_changes')
     with op.batch_alter_table('draws', schema=None) as batch_op:
+        batch_op.drop_index('uq_draws_task_not_voided', sqlite_where=sa.text("status != 'voided'"), postgresql_where=sa.text("status != 'voided'"))
         batch_op.drop_index(batch_op.f('ix_draws_task_id'))
         batch_op.drop_index(batch_op.f('ix_draws_status'))
 
