@@ -74,6 +74,8 @@ def _configure_logging() -> None:
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # Alembic logs every plugin it loads at INFO.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def get_settings() -> Settings:

@@ -292,3 +292,32 @@ def test_unknown_method_on_draw_is_400(client, auth, app):
     response = client.post(f"/api/v1/tasks/{task['id']}/draws", json={"method": "nope"}, headers=headers)
     assert response.status_code == 400
     assert "nope" in response.json["error"]["message"]
+
+
+def _task_body(**changes):
+    body = {"task_type": "spot_check", "title": "抽查", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"forensic_clinical": 1}}
+    body.update(changes)
+    return body
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"require_leadr": True},
+        {"title": "   "},
+        {"group_counts": {"forensic_clinical": "2"}},
+        {"sits_from": "1999-01-01", "sits_to": "1999-01-01"},
+        {"target_institution_id": 1, "target_institution_name": "北京金盾司法鉴定中心"},
+    ],
+)
+def test_task_rejects_sloppy_input(client, auth, changes):
+    response = client.post("/api/v1/tasks", json=_task_body(**changes), headers=auth("inspector"))
+    assert response.status_code == 400, response.json
+
+
+def test_search_wildcards_are_literal(client, auth, app):
+    with app.app_context(), unit_of_work() as session:
+        add_expert(session)
+    headers = auth("inspector")
+    assert client.get("/api/v1/experts?q=%25", headers=headers).json["total"] == 0
+    assert client.get("/api/v1/experts?q=_", headers=headers).json["total"] == 0

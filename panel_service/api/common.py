@@ -43,6 +43,11 @@ def validation_error_response(error):
     return response
 
 
+def escape_like(text: str) -> str:
+    """Escape LIKE wildcards so that a search for "%" finds a percent sign, not everything."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _short(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
 from panel_service.api.common import Page, RowId
@@ -34,11 +34,15 @@ class DrawPath(BaseModel):
 
 
 class Relaxation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     code: str = Field(max_length=40)
     params: dict[str, Any] = Field(default_factory=dict)
 
 
 class DrawCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     method: str | None = Field(default=None, max_length=40, description="first_feasible, maximin or leximin")
     replaces_draw_id: int | None = Field(default=None, description="the draw this one replaces; it is voided")
     reason: str | None = Field(default=None, max_length=500, description="why the earlier draw is replaced")
@@ -46,16 +50,22 @@ class DrawCreate(BaseModel):
 
 
 class RevealBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     supervisor_entropy: list[str] = Field(min_length=1, max_length=20, description="digits typed by each supervisor present")
     public_value: str | None = Field(default=None, max_length=1024, description="e.g. a drand round or lottery result")
 
 
 class ReplacementBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     expert_id: RowId = Field(description="the member who declined or was recused")
     reason: str = Field(min_length=1, max_length=500)
 
 
 class VoidBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     reason: str = Field(min_length=1, max_length=500)
 
 

@@ -7,6 +7,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
+from panel_service.api.common import escape_like
 from panel_service.auth import BEARER_SECURITY, EVERYONE, STAFF, current_user, requires
 from panel_service.db import get_session, unit_of_work
 from panel_service.experts import operations
@@ -32,8 +33,10 @@ def list_experts(query: ExpertQuery):
     if query.employer_institution_id:
         statement = statement.where(Expert.employer_institution_id == query.employer_institution_id)
     if query.q:
-        pattern = f"%{query.q.strip()}%"
-        statement = statement.where(sa.or_(Expert.name.like(pattern), Expert.employer_name.like(pattern)))
+        pattern = f"%{escape_like(query.q.strip())}%"
+        statement = statement.where(
+            sa.or_(Expert.name.like(pattern, escape="\\"), Expert.employer_name.like(pattern, escape="\\"))
+        )
 
     session = get_session()
     total = session.exec(select(sa.func.count()).select_from(statement.subquery())).one()

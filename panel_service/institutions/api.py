@@ -6,7 +6,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from panel_service.api.common import Page, RowId
+from panel_service.api.common import Page, RowId, escape_like
 from panel_service.auth import BEARER_SECURITY, STAFF, requires
 from panel_service.db import get_session
 from panel_service.errors import NotFound
@@ -34,7 +34,7 @@ def institution_dict(institution: Institution) -> dict:
 def list_institutions(query: InstitutionQuery):
     statement = select(Institution)
     if query.q:
-        statement = statement.where(Institution.name.like(f"%{query.q.strip()}%"))
+        statement = statement.where(Institution.name.like(f"%{escape_like(query.q.strip())}%", escape="\\"))
     session = get_session()
     rows = list(session.exec(statement.order_by(Institution.id)))
     if query.practice_category:
