@@ -142,7 +142,7 @@ def test_whole_number_forms(value, expected):
     assert parse_whole_number(value, units=("年",)) == expected
 
 
-@pytest.mark.parametrize("value", [24.5, "24.5", -3, "二十四", "", True, "24岁"])
+@pytest.mark.parametrize("value", [24.5, "24.5", "二十四", "", True, "24岁"])
 def test_whole_number_rejects(value):
     with pytest.raises(InvalidValue) as caught:
         parse_whole_number(value, units=("年",))

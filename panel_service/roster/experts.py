@@ -21,6 +21,7 @@ from panel_service.pool.taxonomy import (
     resolve_sub_pool,
     resolve_title_level,
 )
+from panel_service.roster import limits
 from panel_service.roster.eligibility import TERM_YEARS, ExpertStatus, StatusReason, age_on, assess_eligibility
 from panel_service.roster.idcard import IdNumber, parse_id_number
 from panel_service.roster.normalise import (
@@ -200,8 +201,9 @@ class _ExpertRowParser:
         sub_pool, group = self._group()
         recommendation, recommendation_text = self._recommendation()
         term_start, term_end = self._term()
-        phone = self._contact("phone", normalise_phone)
-        email = self._contact("email", normalise_email)
+        phone = self._contact("phone", normalise_phone, limits.PHONE)
+        email = self._contact("email", normalise_email, limits.EMAIL)
+        note = self._text("note", limits.NOTE)
 
         if self.report.has_errors:
             return None
@@ -235,7 +237,7 @@ class _ExpertRowParser:
             term_end=term_end,
             phone=phone,
             email=email,
-            note=clean_text(self.values.get("note")),
+            note=note,
             status=status,
             status_reasons=reasons,
         )
@@ -246,6 +248,7 @@ class _ExpertRowParser:
         name = clean_name(self.values.get("name"))
         if name is None:
             self.report.error("name", "missing_value")
+        self.report.check_length("name", name, limits.EXPERT_NAME)
         return name
 
     def _id_number(self) -> IdNumber | None:
@@ -261,6 +264,8 @@ class _ExpertRowParser:
 
         if id_number.reformatted:
             self.report.warning("id_number", "id_reformatted", normalised=id_number.number)
+        if id_number.stored_as_number:
+            self.report.warning("id_number", "id_stored_as_number")
         return id_number
 
     def _sex(self, id_number: IdNumber | None) -> str | None:
@@ -314,6 +319,9 @@ class _ExpertRowParser:
         name = clean_text(self.values.get("employer"), fold=False)
         if name is None:
             self.report.error("employer", "missing_value")
+        elif self.report.check_length("employer", name, limits.EMPLOYER_NAME):
+            # NFKC can lengthen a name (㈱ becomes (株)), so the key is checked too.
+            self.report.check_length("employer", normalise_institution_name(name), limits.EMPLOYER_NAME)
 
         employer_type = self._employer_type()
         if name is not None and self.registry is not None:
@@ -367,6 +375,7 @@ class _ExpertRowParser:
         level = resolve_title_level(title)
         if level is None:
             self.report.error("title", "unknown_title")
+        self.report.check_length("title", fold_text(title), limits.TITLE)
         return fold_text(title), level
 
     def _years_of_service(self, birth_date: dt.date | None) -> int | None:
@@ -421,6 +430,7 @@ class _ExpertRowParser:
         if text is None:
             self.report.warning("recommendation", "recommendation_missing")
             return None, None
+        self.report.check_length("recommendation", text, limits.RECOMMENDATION)
 
         # NOTE: Art 7(2) lists organs, committees and two full-senior appraisers as
         # recommenders. 单位推荐 by an employer that is not an organ is kept as
@@ -470,12 +480,19 @@ class _ExpertRowParser:
             self.report.warning(field_name, "date_expanded", date=day.isoformat())
         return day, True
 
-    def _contact(self, field_name: str, normalise: Callable[[object], str]) -> str | None:
+    def _contact(self, field_name: str, normalise: Callable[[object], str], maximum: int) -> str | None:
         value = self.values.get(field_name)
         if clean_text(value) is None:
             return None
         try:
-            return normalise(value)
+            contact = normalise(value)
         except InvalidValue as error:
             self.report.invalid(field_name, error, Severity.WARNING)
             return None
+        self.report.check_length(field_name, contact, maximum)
+        return contact
+
+    def _text(self, field_name: str, maximum: int) -> str | None:
+        text = clean_text(self.values.get(field_name))
+        self.report.check_length(field_name, text, maximum)
+        return text

@@ -4,8 +4,10 @@ An 18-character number is six region digits, eight birth-date digits, three sequ
 digits whose last one is odd for men and even for women, and a check character from
 the ISO 7064 MOD 11-2 checksum (0-9 or X). The ID number is the expert's identity
 key, so nothing here repairs a number beyond folding its form (full-width digits,
-spaces, a lower-case x). In particular an ID that Excel stored as a number has lost
-its last digits and is rejected, never rebuilt.
+spaces, a lower-case x). In particular an ID that Excel stored as a floating-point
+number has lost its last digits and is rejected, never rebuilt. An integer of 18
+digits, which other programs write, is validated as text unless it may have passed
+through a floating-point number.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class IdNumber:
     # True when the cell differed from `number` only in form (full-width digits,
     # spaces, lower-case x), so that the spreadsheet can be cleaned.
     reformatted: bool = False
+    # True when the cell was an exact 18-digit integer: complete, but the next ID
+    # typed into a number column loses its last digits.
+    stored_as_number: bool = False
 
 
 def check_character(first_17_digits: str) -> str:
@@ -53,14 +58,24 @@ def check_character(first_17_digits: str) -> str:
 def parse_id_number(value: object) -> IdNumber:
     """Validate an ID number cell and return the number with its birth date and sex.
 
-    Raises InvalidValue with one of these codes:
-    `id_excel_number` (a number cell or scientific notation: Excel kept only 15
-    significant digits), `id_legacy_15` (the 15-digit format issued before 1999),
+    An integer cell of 18 digits is validated like its text, with `stored_as_number`
+    set. Raises InvalidValue with one of these codes:
+    `id_excel_number` (any other number cell, or scientific notation: Excel kept only
+    15 significant digits), `id_number_may_be_rounded` (an 18-digit integer that is
+    also a floating-point number), `id_legacy_15` (the 15-digit format issued before 1999),
     `id_invalid_length`, `id_invalid_characters`, `id_invalid_region`,
     `id_invalid_birth_date` and `id_checksum`.
     """
     written = value_as_text(value)
-    if isinstance(value, float | int) and not isinstance(value, bool):
+    is_number = isinstance(value, float | int) and not isinstance(value, bool)
+    stored_as_number = is_number and isinstance(value, int) and 10**17 <= value < 10**18
+    # Every spreadsheet number is a double, and a program that turns one into an
+    # integer keeps its rounding. A genuine 18-digit ID is also a double only about
+    # once in 16 to 128 cases (the spacing of doubles at this size), and a rounded ID
+    # may still pass the checksum, so such an integer is not trusted.
+    if stored_as_number and float(value) == value:
+        raise InvalidValue("id_number_may_be_rounded", value=written)
+    if is_number and not stored_as_number:
         if isinstance(value, int) and len(written) == 15:
             raise InvalidValue("id_legacy_15", value=written)
         raise InvalidValue("id_excel_number", value=written)
@@ -74,7 +89,7 @@ def parse_id_number(value: object) -> IdNumber:
     _check_checksum(number, written)
 
     sex = "male" if int(number[16]) % 2 == 1 else "female"
-    return IdNumber(number, birth_date, sex, reformatted=number != written)
+    return IdNumber(number, birth_date, sex, reformatted=number != written, stored_as_number=stored_as_number)
 
 
 def _check_shape(number: str, written: str) -> None:

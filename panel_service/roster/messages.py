@@ -27,6 +27,14 @@ PROBLEM_MESSAGES = {
     "undecodable_text": _l(
         "%(filename)s is neither an .xlsx workbook nor a text file in UTF-8 or GB18030. Save it as .xlsx or as CSV UTF-8."
     ),
+    "workbook_too_large": _l(
+        "%(filename)s unpacks to %(size_mb)s MB, more than the %(limit_mb)s MB accepted. "
+        "Delete unused sheets, pictures and formatting, or save the data as CSV."
+    ),
+    "workbook_compression_too_high": _l(
+        "%(filename)s was rejected because its part %(member)s is compressed %(ratio)s to 1, "
+        "but at most %(limit)s to 1 is accepted. Save it again from Excel or WPS, or as CSV."
+    ),
     "too_many_rows": _l("Sheet %(sheet)s has more than %(limit)s rows. Delete the empty rows below the data and try again."),
     "header_not_found": _l(
         "No header row found in the first %(rows)s rows of sheet %(sheet)s. Expected columns such as %(expected)s."
@@ -46,12 +54,29 @@ PROBLEM_MESSAGES = {
         "Format the cell as text and write the month with two digits."
     ),
     "invalid_number": _l("%(value)s is not a whole number."),
+    "number_out_of_range": _l("%(value)s is outside the range %(minimum)s to %(maximum)s."),
+    "value_too_long": _l("%(column)s has %(length)s characters, but at most %(maximum)s fit. Shorten it."),
+    "invisible_characters_removed": _l(
+        "%(column)s contained invisible characters (zero-width spaces or text-direction marks), which were removed."
+    ),
+    "control_characters_removed": _l("%(column)s contained control characters, which were removed."),
+    "invalid_unicode": _l(
+        "%(column)s contains a broken character, shown as %(replacement)s in %(value)s. Type the cell again."
+    ),
     "date_expanded": _l("%(value)s names no day, so %(date)s was used."),
     "date_after_as_of": _l("Date %(date)s is after the as-of date %(as_of)s."),
     "duplicate_row": _l("This row repeats row %(first_row)s and was merged into it."),
     # ID numbers
     "id_excel_number": _l(
         "Excel turned ID number %(value)s into a number, so its last digits are lost. "
+        "Format the column as text and type the full ID number again."
+    ),
+    "id_stored_as_number": _l(
+        "ID number %(value)s is stored as a number. It is complete, but Excel keeps only 15 digits of a number "
+        "typed there, so format the column as text."
+    ),
+    "id_number_may_be_rounded": _l(
+        "ID number %(value)s is stored as a number that a spreadsheet may have rounded, so it cannot be trusted. "
         "Format the column as text and type the full ID number again."
     ),
     "id_legacy_15": _l("ID number %(value)s has the old 15-digit format. Enter the 18-digit number."),

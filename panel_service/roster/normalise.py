@@ -33,6 +33,61 @@ _FULL_WIDTH_TABLE[0x3000] = 0x20  # ideographic space
 
 _WHITESPACE = re.compile(r"\s+")
 
+# Zero-width characters (U+200B to U+200D, U+2060, U+FEFF) and bidirectional controls
+# (U+202A to U+202E, U+2066 to U+2069). Excel shows none of them, yet they make two
+# names or ID numbers that look equal differ, and bidirectional controls reorder the
+# displayed text. A roster has no use for them, so they are removed from every cell.
+_INVISIBLE_CHARACTERS = re.compile("[\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 control characters, except tab, line feed and carriage return, which
+# clean_text turns into spaces. openpyxl cannot write them into a workbook.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# A lone surrogate cannot be encoded as UTF-8, so the database driver and the JSON of
+# the import report would fail on it. It is replaced with U+FFFD, the replacement
+# character, so that the text can still be shown.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+@dataclass(frozen=True)
+class SanitisedText:
+    """Text with unsafe characters removed, and which kinds were found."""
+
+    text: str
+    invisible_removed: bool = False
+    controls_removed: bool = False
+    surrogates_replaced: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.invisible_removed or self.controls_removed or self.surrogates_replaced
+
+
+def sanitise_text(text: str) -> SanitisedText:
+    """Remove invisible and control characters and replace lone surrogates.
+
+    The result always encodes as UTF-8.
+    """
+    without_invisible = _INVISIBLE_CHARACTERS.sub("", text)
+    without_controls = _CONTROL_CHARACTERS.sub("", without_invisible)
+    encodable = _SURROGATES.sub(REPLACEMENT_CHARACTER, without_controls)
+    return SanitisedText(
+        encodable,
+        invisible_removed=without_invisible != text,
+        controls_removed=without_controls != without_invisible,
+        surrogates_replaced=encodable != without_controls,
+    )
+
+
+def sanitise_cell(value: object) -> tuple[object, SanitisedText | None]:
+    """Return the cell with a text value sanitised, and the findings for text cells.
+
+    Values of other types (numbers, dates, booleans, None) are returned unchanged.
+    """
+    if not isinstance(value, str):
+        return value, None
+    sanitised = sanitise_text(value)
+    return sanitised.text, sanitised
+
 
 def fold_width(text: str) -> str:
     """Return `text` with full-width letters, digits, brackets and spaces made half-width."""
@@ -61,13 +116,14 @@ def value_as_text(value: object) -> str:
 def clean_text(value: object, *, fold: bool = True) -> str | None:
     """Return the cell as text, trimmed, with inner spaces collapsed to one.
 
-    With `fold`, full-width characters become half-width as well. Display names of
-    institutions pass fold=False to keep their Chinese brackets as written. Returns
-    None for an empty cell or one that contains only spaces.
+    Invisible and control characters are removed and lone surrogates replaced (see
+    `sanitise_text`). With `fold`, full-width characters become half-width as well.
+    Display names of institutions pass fold=False to keep their Chinese brackets as
+    written. Returns None for an empty cell or one that contains only spaces.
     """
     if value is None:
         return None
-    text = value_as_text(value)
+    text = sanitise_text(value_as_text(value)).text
     if fold:
         text = fold_width(text)
     text = _WHITESPACE.sub(" ", text).strip()
@@ -253,26 +309,44 @@ def add_years(day: dt.date, years: int) -> dt.date:
 # Numbers and contact details ------------------------------------------------------
 
 
-def parse_whole_number(value: object, units: tuple[str, ...] = ()) -> int:
-    """Parse a non-negative whole number such as 24, 24.0, '24' or, with units, '24年'.
+# The default upper bound of a parsed whole number: far above any count or number of
+# years in a roster, and far below the 2**31 - 1 of a database integer column.
+MAX_WHOLE_NUMBER = 1_000_000
 
-    Raises InvalidValue with code `invalid_number` for fractions, negative numbers and
-    text that is not a number.
+
+def parse_whole_number(value: object, units: tuple[str, ...] = (), *, maximum: int = MAX_WHOLE_NUMBER) -> int:
+    """Parse a whole number from 0 to `maximum`, such as 24, 24.0, '24' or, with units, '24年'.
+
+    Raises InvalidValue with code `invalid_number` for fractions and text that is not
+    a number, and `number_out_of_range` for a negative number or one above `maximum`.
     """
     if isinstance(value, bool):
         raise InvalidValue("invalid_number", value=value_as_text(value))
-    if isinstance(value, int) and value >= 0:
-        return value
-    if isinstance(value, float) and value.is_integer() and value >= 0:
-        return int(value)
+    if isinstance(value, int):
+        return _within_range(value, value, maximum)
+    if isinstance(value, float) and value.is_integer():
+        return _within_range(int(value), value, maximum)
 
     text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", value_as_text(value)))
     for unit in units:
         text = text.removesuffix(unit)
-    match = re.fullmatch(r"(\d+)(?:\.0+)?", text)
+    match = re.fullmatch(r"(?P<sign>-?)(?P<digits>\d+)(?:\.0+)?", text)
     if not match:
         raise InvalidValue("invalid_number", value=value_as_text(value))
-    return int(match[1])
+
+    # int() raises ValueError for more than 4300 digits, so a long digit string is
+    # reported out of range before int() is called.
+    digits = match["digits"].lstrip("0") or "0"
+    if len(digits) > len(str(maximum)):
+        raise InvalidValue("number_out_of_range", value=value_as_text(value), minimum=0, maximum=maximum)
+    number = -int(digits) if match["sign"] else int(digits)
+    return _within_range(number, value, maximum)
+
+
+def _within_range(number: int, value: object, maximum: int) -> int:
+    if not 0 <= number <= maximum:
+        raise InvalidValue("number_out_of_range", value=value_as_text(value), minimum=0, maximum=maximum)
+    return number
 
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")

@@ -176,7 +176,7 @@ def _table(result: RosterParse, sheet: RawSheet | None, spec: SheetSpec) -> Tabl
 
 def _parse_experts(result: RosterParse, table: Table, registry: RegistryParse | None, directory: ExpertDirectory) -> None:
     rows = [
-        parse_expert_row(RowReport(table.sheet, row.number, table.headers, row.values), row, result.as_of, registry)
+        parse_expert_row(RowReport.for_row(table.sheet, table.headers, row), row, result.as_of, registry)
         for row in table.rows
     ]
     flag_duplicate_ids(rows)
@@ -194,7 +194,7 @@ def _parse_experts(result: RosterParse, table: Table, registry: RegistryParse | 
 def _parse_conflicts(result: RosterParse, table: Table, registry: RegistryParse | None, directory: ExpertDirectory) -> None:
     first_rows: dict[tuple[object, ...], int] = {}
     for row in table.rows:
-        report = RowReport(table.sheet, row.number, table.headers, row.values)
+        report = RowReport.for_row(table.sheet, table.headers, row)
         conflict = parse_conflict_row(report, row, directory, registry, result.as_of, result.lookback_years)
 
         # A repeated declaration is merged into the first, so it is not stored twice.
@@ -209,7 +209,7 @@ def _parse_conflicts(result: RosterParse, table: Table, registry: RegistryParse 
 
 def _parse_unavailability(result: RosterParse, table: Table, directory: ExpertDirectory) -> None:
     for row in table.rows:
-        report = RowReport(table.sheet, row.number, table.headers, row.values)
+        report = RowReport.for_row(table.sheet, table.headers, row)
         period = parse_unavailability_row(report, row, directory)
         if period is not None:
             result.unavailability.append(period)

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from panel_service.roster.normalise import InvalidValue, value_as_text
+from panel_service.roster.normalise import REPLACEMENT_CHARACTER, InvalidValue, SanitisedText, value_as_text
+
+if TYPE_CHECKING:
+    from panel_service.roster.tables import SourceRow
+
+# A problem shows at most this many characters of its cell, so that one huge cell
+# does not bloat the stored import report. The whole cell is still in the file.
+MAX_VALUE_SHOWN = 200
 
 
 class Severity(StrEnum):
@@ -93,6 +100,14 @@ class RowReport:
         self.values = values
         self.problems: list[Problem] = []
 
+    @classmethod
+    def for_row(cls, sheet: str | None, headers: Mapping[str, str], row: SourceRow) -> RowReport:
+        """Create the report of a data row, starting with what cleaning its cells removed."""
+        report = cls(sheet, row.number, headers, row.values)
+        for field_name, sanitised in row.sanitised.items():
+            report.note_sanitised(field_name, sanitised)
+        return report
+
     @property
     def has_errors(self) -> bool:
         return any(problem.severity is Severity.ERROR for problem in self.problems)
@@ -101,6 +116,8 @@ class RowReport:
         column = self.headers.get(field_name) if field_name else None
         raw = self.values.get(field_name) if field_name else None
         value = value_as_text(raw) if raw is not None else None
+        if value is not None and len(value) > MAX_VALUE_SHOWN:
+            value = value[:MAX_VALUE_SHOWN] + "…"
         self.problems.append(Problem(code, severity, self.sheet, self.row, column, value, params))
 
     def error(self, field_name: str | None, code: str, **params: object) -> None:
@@ -112,3 +129,21 @@ class RowReport:
     def invalid(self, field_name: str, error: InvalidValue, severity: Severity = Severity.ERROR) -> None:
         """Report a value that a normaliser rejected, with the normaliser's code."""
         self.add(severity, field_name, error.code, **error.params)
+
+    def note_sanitised(self, field_name: str, sanitised: SanitisedText) -> None:
+        """Report the characters that `sanitise_text` removed from or replaced in a cell."""
+        if sanitised.invisible_removed:
+            self.warning(field_name, "invisible_characters_removed")
+        if sanitised.controls_removed:
+            self.warning(field_name, "control_characters_removed")
+        # The replacement character marks where the text was broken, so the value
+        # cannot be imported as written.
+        if sanitised.surrogates_replaced:
+            self.error(field_name, "invalid_unicode", replacement=REPLACEMENT_CHARACTER)
+
+    def check_length(self, field_name: str, text: str | None, maximum: int) -> bool:
+        """Return whether `text` fits a column of `maximum` characters; report it if not."""
+        if text is None or len(text) <= maximum:
+            return True
+        self.error(field_name, "value_too_long", maximum=maximum, length=len(text))
+        return False

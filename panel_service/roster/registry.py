@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from panel_service.pool.taxonomy import resolve_practice_category
+from panel_service.roster import limits
 from panel_service.roster.normalise import (
     InvalidValue,
     clean_identifier,
@@ -63,6 +64,9 @@ _CREDIT_CODE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
 _CATEGORY_SEPARATORS = re.compile(r"[、,，;；/\s]+")
 _YES = frozenset({"有", "是", "Y", "YES", "1"})
 _NO = frozenset({"无", "否", "没有", "N", "NO", "0"})
+# A bound far above any count that a registry of complaints lists. It keeps a typing
+# slip such as a pasted ID number out of the database's integer column.
+MAX_COMPLAINTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,8 @@ class Institution:
     district: str | None
     # True when the district names no Beijing district, for example 天津（外省市）.
     out_of_province: bool
-    # None when the cell is empty, or unreadable (with a warning).
+    # None when the cell is empty, or unreadable (with a warning). A count outside
+    # 0 to MAX_COMPLAINTS is an error, so the row is not imported.
     complaints_last_3_years: int | None
     penalised_last_3_years: bool | None
     note: str | None
@@ -141,7 +146,7 @@ def parse_registry(source: Source, filename: str) -> RegistryParse:
 def _parse_institutions(result: RegistryParse, table: Table) -> None:
     parsed: list[tuple[RowReport, Institution | None]] = []
     for row in table.rows:
-        report = RowReport(table.sheet, row.number, table.headers, row.values)
+        report = RowReport.for_row(table.sheet, table.headers, row)
         parsed.append((report, _parse_row(report, row)))
 
     _flag_duplicates(parsed, "name_key", "duplicate_institution", Severity.ERROR)
@@ -159,13 +164,22 @@ def _parse_row(report: RowReport, row: SourceRow) -> Institution | None:
     if name is None:
         report.error("name", "missing_value")
         return None
+    if not report.check_length("name", name, limits.INSTITUTION_NAME):
+        return None
+    name_key = normalise_institution_name(name)
+    # NFKC can lengthen a name (㈱ becomes (株)), so the key is checked too.
+    if not report.check_length("name", name_key, limits.INSTITUTION_NAME):
+        return None
 
     district = clean_text(row.values.get("district"), fold=False)
+    report.check_length("district", district, limits.DISTRICT)
+    note = clean_text(row.values.get("note"))
+    report.check_length("note", note, limits.NOTE)
     out_of_province = _is_out_of_province(report, district)
     return Institution(
         source_row=row.number,
         name=name,
-        name_key=normalise_institution_name(name),
+        name_key=name_key,
         credit_code=_credit_code(report, row),
         licence_number=_licence_number(report, row, out_of_province),
         practice_categories=_practice_categories(report, row),
@@ -173,7 +187,7 @@ def _parse_row(report: RowReport, row: SourceRow) -> Institution | None:
         out_of_province=out_of_province,
         complaints_last_3_years=_complaints(report, row),
         penalised_last_3_years=_penalised(report, row),
-        note=clean_text(row.values.get("note")),
+        note=note,
     )
 
 
@@ -235,9 +249,12 @@ def _complaints(report: RowReport, row: SourceRow) -> int | None:
     if clean_text(value) is None:
         return None
     try:
-        return parse_whole_number(value, units=("件", "起", "次"))
+        return parse_whole_number(value, units=("件", "起", "次"), maximum=MAX_COMPLAINTS)
     except InvalidValue as error:
-        report.invalid("complaints", error, Severity.WARNING)
+        # Unreadable text such as 若干 is kept as unknown, but a number out of range
+        # is more likely a slip in a column that was copied wrongly.
+        severity = Severity.ERROR if error.code == "number_out_of_range" else Severity.WARNING
+        report.invalid("complaints", error, severity)
         return None
 
 

@@ -4,6 +4,10 @@ Each sheet that had rejected rows appears under its kind's name (专家名册, �
 不可用时段 or 鉴定机构名录) with the original header in row 1, the original cells of
 each rejected row, and a last column 错误原因 with the reasons. The parsers know
 错误原因 and ignore it, so the fixed workbook imports without new problems.
+
+Every text cell is written as text, never as a formula, because a cell such as
+=HYPERLINK(...) in an uploaded file would otherwise run when the user opens the
+workbook. Text is written as the parser saw it, after `sanitise_text`.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ import io
 from collections import defaultdict
 
 import openpyxl
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from panel_service.roster.messages import format_problem_at_row
-from panel_service.roster.normalise import clean_text, value_as_text
+from panel_service.roster.normalise import clean_text, sanitise_cell, value_as_text
 from panel_service.roster.parsing import ROSTER_SHEETS, RosterParse
 from panel_service.roster.problems import Problem
 from panel_service.roster.registry import REGISTRY_SHEET, RegistryParse
@@ -29,6 +34,8 @@ _SPECS = {spec.name: spec for spec in (*ROSTER_SHEETS, REGISTRY_SHEET)}
 # Text format, so that Excel does not turn a retyped ID number into a number again.
 _TEXT_FORMAT = "@"
 _DATE_FORMAT = "yyyy-mm-dd"
+# Excel and WPS read text typed with these first characters as a formula.
+_FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
 def rejected_rows_workbook(parse: RosterParse | RegistryParse, source: Source) -> bytes:
@@ -86,6 +93,7 @@ def _write_sheet(
     worksheet.append(headers)
     for cell in worksheet[1]:
         cell.font = Font(bold=True)
+        _keep_as_text(cell)
 
     for row in rows:
         values = list(cells_by_row[row])[: len(headers)]
@@ -116,13 +124,28 @@ def _cell_value(value: object, as_text: bool) -> object:
     # An ID that Excel already turned into a float is written as the text the user
     # saw, so the reason message and the cell agree, and the retyped ID stays text.
     if as_text and value is not None:
-        return value_as_text(value)
-    return value
+        value = value_as_text(value)
+    # openpyxl rejects control characters, and a lone surrogate fails when saving.
+    return sanitise_cell(value)[0]
 
 
 def _format_row(worksheet: Worksheet, text_positions: set[int]) -> None:
     for position, cell in enumerate(worksheet[worksheet.max_row]):
+        _keep_as_text(cell)
         if position in text_positions:
             cell.number_format = _TEXT_FORMAT
         elif isinstance(cell.value, dt.date | dt.datetime):
             cell.number_format = _DATE_FORMAT
+
+
+def _keep_as_text(cell: Cell) -> None:
+    """Store a text cell as a string, never as a formula or an error value."""
+    if not isinstance(cell.value, str):
+        return
+    # openpyxl marks text starting with = as a formula, and #N/A and the like as
+    # error values; type "s" writes the same text as a plain string.
+    cell.data_type = "s"
+    # quotePrefix (ECMA-376) is the mark Excel stores for text typed as '=..., so
+    # the cell shows the text, and editing it in Excel keeps it text.
+    if cell.value.startswith(_FORMULA_PREFIXES):
+        cell.quotePrefix = True

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from panel_service.pool.taxonomy import fold_text
+from panel_service.roster import limits
 from panel_service.roster.idcard import parse_id_number
 from panel_service.roster.normalise import (
     DatePrecision,
@@ -170,6 +171,8 @@ def resolve_expert(report: RowReport, directory: ExpertDirectory) -> str | None:
         return None
     if id_number.reformatted:
         report.warning("id_number", "id_reformatted", normalised=id_number.number)
+    if id_number.stored_as_number:
+        report.warning("id_number", "id_stored_as_number")
 
     number = id_number.number
     name = clean_name(report.values.get("expert_name"))
@@ -217,7 +220,8 @@ def parse_conflict_row(
     elif target_type == EXPERT:
         other_expert_id = _target_expert(report, directory, expert_id)
 
-    explanation = clean_text(report.values.get("explanation"))
+    explanation = _text(report, "explanation", limits.CONFLICT_NOTE)
+    note = _text(report, "note", limits.CONFLICT_NOTE)
     ended = _employment_end(report, explanation, as_of) if relation == "former_employment" else None
     if report.has_errors:
         return None
@@ -236,7 +240,7 @@ def parse_conflict_row(
         ended_on_precision=ended.precision if ended else None,
         lapsed=ended_on is not None and add_years(ended_on, lookback_years) < as_of,
         explanation=explanation,
-        note=clean_text(report.values.get("note")),
+        note=note,
     )
 
 
@@ -269,6 +273,7 @@ def _relation(report: RowReport, target_type: str | None) -> tuple[str | None, s
     if text is None:
         report.error("relation", "missing_value")
         return None, None
+    report.check_length("relation", text, limits.RELATION_TEXT)
 
     code, kind = _RELATIONS.get(fold_text(text), (OTHER_RELATION, None))
     if code == OTHER_RELATION:
@@ -283,7 +288,10 @@ def _target_institution(report: RowReport, registry: RegistryParse | None) -> st
     if name is None:
         report.error("target", "missing_value")
         return None
-    if registry is not None and registry.find(normalise_institution_name(name)) is None:
+    key = normalise_institution_name(name)
+    if not report.check_length("target", key, limits.INSTITUTION_KEY):
+        return None
+    if registry is not None and registry.find(key) is None:
         report.warning("target", "target_institution_not_in_registry")
     return name
 
@@ -344,6 +352,8 @@ def parse_unavailability_row(report: RowReport, row: SourceRow, directory: Exper
     ends_on = _period_day(report, "ends_on", PartialDate.last_day)
     if starts_on and ends_on and ends_on < starts_on:
         report.error("ends_on", "end_before_start", start=starts_on.isoformat())
+    reason = _text(report, "reason", limits.UNAVAILABILITY_REASON)
+    note = _text(report, "note", limits.NOTE)
     if report.has_errors:
         return None
 
@@ -352,8 +362,8 @@ def parse_unavailability_row(report: RowReport, row: SourceRow, directory: Exper
         expert_id_number=expert_id,
         starts_on=starts_on,
         ends_on=ends_on,
-        reason=clean_text(report.values.get("reason")),
-        note=clean_text(report.values.get("note")),
+        reason=reason,
+        note=note,
     )
 
 
@@ -372,3 +382,9 @@ def _period_day(report: RowReport, field_name: str, expand: Callable[[PartialDat
     if partial.precision is not DatePrecision.DAY:
         report.warning(field_name, "date_expanded", date=day.isoformat())
     return day
+
+
+def _text(report: RowReport, field_name: str, maximum: int) -> str | None:
+    text = clean_text(report.values.get(field_name))
+    report.check_length(field_name, text, maximum)
+    return text

@@ -16,13 +16,14 @@ import os
 import re
 import unicodedata
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, BinaryIO, Iterable
+from typing import TYPE_CHECKING, BinaryIO, Iterable, Mapping
 
 import openpyxl
 
-from panel_service.roster.normalise import clean_text
+from panel_service.roster.normalise import SanitisedText, clean_text, sanitise_cell, sanitise_text
 from panel_service.roster.problems import IgnoredColumn, Problem, Severity, SkippedRow
 
 if TYPE_CHECKING:
@@ -35,6 +36,17 @@ HEADER_SEARCH_ROWS = 20
 # A guard against a sheet whose formatting reaches far below its data. The
 # association's roster has about 400 rows.
 MAX_ROWS = 100_000
+# Guards against a decompression bomb, checked on the zip directory before openpyxl
+# unpacks anything. The demo roster (demo/roster-2026.xlsx, about 400 rows) has
+# 383 KB of sheet XML compressed 7 to 1, so MAX_ROWS such rows take about 100 MB.
+MAX_UNCOMPRESSED_BYTES = 200 * 2**20
+# A member of more than MIN_RATIO_CHECKED_BYTES compressed more than this is taken
+# for a bomb. Small members such as styles.xml may compress better without harm.
+MAX_COMPRESSION_RATIO = 200
+MIN_RATIO_CHECKED_BYTES = 2**20
+# Excel and WPS write members stored or deflated. zipfile inflates other methods
+# (bzip2, LZMA) without a bound on each chunk, so they are not read at all.
+_ZIP_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and .xlsx saved with a password
@@ -100,11 +112,16 @@ class Column:
 
 @dataclass(frozen=True)
 class SourceRow:
-    """A data row: raw cells by field, and every cell in file order."""
+    """A data row: sanitised cells by field, and every raw cell in file order.
+
+    `sanitised` maps the fields whose text lost characters to `sanitise_text` to
+    what was removed, so that the row's report can warn about it.
+    """
 
     number: int
     values: dict[str, object]
     cells: tuple[object, ...]
+    sanitised: Mapping[str, SanitisedText] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -145,7 +162,7 @@ class Table:
 
 def header_key(text: str) -> str:
     """Return the comparison form of a header: NFKC, no whitespace or *, lower case."""
-    key = re.sub(r"[\s*]+", "", unicodedata.normalize("NFKC", text))
+    key = re.sub(r"[\s*]+", "", unicodedata.normalize("NFKC", sanitise_text(text).text))
     return key.rstrip(":").lower()
 
 
@@ -199,6 +216,7 @@ def _load_workbook(data: bytes, filename: str) -> list[RawSheet]:
         # extensions); they do not change cell values.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            _check_zip_members(data, filename)
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             return [_read_worksheet(worksheet) for worksheet in workbook.worksheets]
     except SourceError:
@@ -210,6 +228,43 @@ def _load_workbook(data: bytes, filename: str) -> list[RawSheet]:
     finally:
         if workbook is not None:
             workbook.close()
+
+
+def _check_zip_members(data: bytes, filename: str) -> None:
+    """Raise SourceError for a workbook that would unpack to too much XML, or unsafely.
+
+    The sizes come from the zip's central directory. zipfile (CPython 3.11) never
+    returns more than a member's stated size, so a member that claims to be small
+    cannot unpack to more. A damaged archive raises zipfile.BadZipFile.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+
+    for member in members:
+        if member.compress_type not in _ZIP_METHODS:
+            error = f"member {member.filename} uses zip compression method {member.compress_type}, expected stored (0) or deflated (8)"
+            raise _source_error("unreadable_workbook", filename=filename, error=error)
+
+    total = sum(member.file_size for member in members)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise _source_error(
+            "workbook_too_large", filename=filename, size_mb=_megabytes(total), limit_mb=_megabytes(MAX_UNCOMPRESSED_BYTES)
+        )
+
+    for member in members:
+        if member.file_size > MIN_RATIO_CHECKED_BYTES and member.file_size > MAX_COMPRESSION_RATIO * member.compress_size:
+            ratio = member.file_size // max(member.compress_size, 1)
+            raise _source_error(
+                "workbook_compression_too_high",
+                filename=filename,
+                member=sanitise_text(member.filename[:100]).text,
+                ratio=ratio,
+                limit=MAX_COMPRESSION_RATIO,
+            )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.1f}".removesuffix(".0")
 
 
 def _read_worksheet(worksheet: ReadOnlyWorksheet) -> RawSheet:
@@ -394,8 +449,13 @@ def _collect_rows(table: Table, sheet: RawSheet, header_index: int) -> None:
             table.skipped_rows.append(SkippedRow(sheet.name, number, "totals"))
             continue
 
-        values = {name: cells[index] if index < len(cells) else None for index, name in fields}
-        table.rows.append(SourceRow(number, values, cells))
+        values: dict[str, object] = {}
+        sanitised: dict[str, SanitisedText] = {}
+        for index, name in fields:
+            values[name], found = sanitise_cell(cells[index] if index < len(cells) else None)
+            if found is not None and found.changed:
+                sanitised[name] = found
+        table.rows.append(SourceRow(number, values, cells, sanitised))
 
 
 def _is_totals(cells: tuple[object, ...]) -> bool:
