@@ -3,15 +3,15 @@
     python bench/bench_fair.py [--instances DIR] [--pool-sizes 3000 12000]
                                [--reference-timeout 600] [--skip-reference]
 
-Instances: every ``*.json`` in DIR (default ``../shared/bench/sortition`` beside the
-project root; see `bench/sortition_instances.py` for the format and mapping), then
-synthetic expert pools from `bench/synthetic.py`: the service benchmark panel (5 seats
-from 3 groups) and a 9-seat variant, both with the employer, conflict, title and
-leader rules. For each instance it times `prepare` of Maximin and Leximin and one
+The instances are every ``*.json`` in DIR, by default ``../shared/bench/sortition``
+beside the project root. `bench/sortition_instances.py` describes their format and how
+they map to panel rules. Then come synthetic expert pools from `bench/synthetic.py`:
+the service benchmark panel (5 seats from 3 groups) and a 9-seat variant, both with
+the employer, conflict, title and leader rules. For each instance it times `prepare` of Maximin and Leximin and one
 `draw`, and runs the maximin of the `sortition-algorithms` package (HiGHS backend) on
 the same instance in a subprocess capped at `--reference-timeout` seconds. The JSON
 form cannot express conflict pairs, so the reference solves synthetic pools without
-them (the note column says so).
+them (the note column names what was left out).
 
 It prints the command, the machine, a markdown table and the targets met or missed.
 Times are wall-clock seconds of one run on a machine that may be shared; CPU seconds

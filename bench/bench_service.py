@@ -1,7 +1,7 @@
 """Time whole draws through the service: in-process operations and the HTTP API.
 
 For each pool size it fills a fresh database with synthetic experts (19 groups, employers
-of varied size, about 3 % unavailable on the panel's dates, conflict pairs), then times
+of varied size, 3 % unavailable, conflict pairs), then times
 a 5-member, 3-group draw with one-per-employer, conflicts, a leader rule and 2
 alternates per group:
 
@@ -9,7 +9,8 @@ alternates per group:
 - HTTP: POST /tasks/{id}/draws then POST /draws/{id}/reveal against a server on
   127.0.0.1 started by this script.
 
-Every repetition uses a new task, so no draw sees another's panel as a clash.
+Every repetition uses a new task on a new day, so no draw sees another's panel as a
+clash; 3 % of the experts are unavailable over the whole benchmark window.
 
     python bench/bench_service.py --sizes 1000 10000 100000 --repeat 30 \
         --database postgresql+psycopg://postgres@127.0.0.1:5432/panel_service_bench
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import itertools
 import json
 import logging
 import os
@@ -112,7 +114,7 @@ def fill_pool(engine: sa.Engine, size: int, rng: random.Random) -> None:
     with engine.begin() as connection:
         connection.execute(Expert.__table__.insert(), rows)
         unavailable = [
-            {"expert_id": expert_id, "starts_on": SITS_ON - dt.timedelta(days=2), "ends_on": SITS_ON + dt.timedelta(days=2)}
+            {"expert_id": expert_id, "starts_on": SITS_ON - dt.timedelta(days=2), "ends_on": SITS_ON + dt.timedelta(days=400)}
             for expert_id in rng.sample(range(1, size + 1), size * 3 // 100)
         ]
         connection.execute(Unavailability.__table__.insert(), unavailable)
@@ -123,12 +125,17 @@ def fill_pool(engine: sa.Engine, size: int, rng: random.Random) -> None:
         connection.execute(Conflict.__table__.insert(), pairs)
 
 
+_task_days = itertools.count()
+
+
 def new_task(session, user) -> Task:
+    # A new day for every task, so that earlier panels never clash with later ones.
+    day = SITS_ON + dt.timedelta(days=next(_task_days))
     task = Task(
         task_type=TaskType.spot_check,
         title="bench",
-        sits_from=SITS_ON,
-        sits_to=SITS_ON,
+        sits_from=day,
+        sits_to=day,
         group_counts=PANEL_GROUPS,
         alternates=2,
         attribute_rules=[],

@@ -1,10 +1,10 @@
 """Fair panel lotteries: maximin and leximin, with exact probabilities and seeded draws.
 
-`prepare` computes a lottery over valid panels that maximises the lowest selection
-probability among the candidates who can sit on any valid panel at all (maximin), or
-goes on to maximise the second lowest, the third lowest and so on (leximin), following
-Flanigan et al., "Fair algorithms for selecting citizens' assemblies", Nature 596
-(2021). Candidates who sit on no valid panel get probability 0 and are listed in
+`prepare` computes a lottery over valid panels. Maximin maximises the lowest selection
+probability among the candidates who can sit on any valid panel at all. Leximin then
+goes on to maximise the second lowest, the third lowest and so on, following Flanigan
+et al., "Fair algorithms for selecting citizens' assemblies", Nature 596 (2021).
+Candidates who sit on no valid panel get probability 0 and are listed in
 ``details["unreachable"]``. No valid panel at all raises `InfeasibleError`.
 
 Types. Interchangeable candidates (same group, same matches for every rule, same
@@ -39,24 +39,28 @@ Draw, given the 32-byte seed (functions from `solvers.randomness`):
 3. O = random_order(seed, all candidate ids). When the rules require a leader, the
    leader is the first panel member in O with title_level == full_senior.
 4. For each group with a positive count, the first `rules.alternates` candidates of
-   that group in O who are not on the panel become alternates; `Selection.alternates`
+   that group in O who are not on the panel become alternates. `Selection.alternates`
    lists all of them in O order.
 
-Alternates. Steps 1-2 read only the labelled `random_below` streams and O reads only
-the sort keys, which SHA-256 separates. So given the panel, O restricted to the other
-candidates is a uniformly random order, and so are each group's alternates, whoever
-later declines. Step 2 does not use O on purpose: had the panel's members been taken
-first in O, the remaining members of a type that filled seats would trail in O behind
-the members of other types, and the alternates would lean away from that type. When a
-member declines and `pick_replacement` calls the first alternate who keeps the panel
-valid, the panel still meets every rule, but the candidates' selection probabilities
-then no longer equal the published marginals exactly: who is skipped depends on who
+Alternates. Steps 1-2 read only the labelled `random_below` streams, and O reads only
+the sort keys, which a different prefix byte separates. Treating SHA-256 as a random
+function, O restricted to the candidates left off the panel is then a uniformly random
+order whatever the panel. So each group's alternates are a uniformly random ordered
+sample of that group's remaining candidates, fixed before anyone declines. Step 2 avoids O on purpose. Had a
+type's seats gone to its first members in O, its remaining members would trail the
+members of other types in O, and the alternates would lean away from that type.
+
+When a member declines and `pick_replacement` takes the first alternate who keeps the
+panel valid, the panel still meets every rule. The selection probabilities then no
+longer equal the published marginals exactly, because who is skipped depends on who
 declined and on the rules.
 
 Determinism. The same candidates and rules give the same Distribution in any input
 order and under any PYTHONHASHSEED: candidates and types are sorted by id, CP-SAT runs
 on one worker with a fixed seed and only proven-optimal answers are used, and panels
 are listed in id order. A solve that hits `time_limit_seconds` raises `SolveTimeout`.
+NOTE: another OR-Tools version may pick other optimal panels, so the lottery is only
+reproducible with the version that ``details["solver"]`` names.
 """
 
 from __future__ import annotations
@@ -68,9 +72,9 @@ from typing import Mapping, Sequence
 
 import ortools
 
-from solvers.fair_colgen import ColumnGeneration, ColumnGenerationResult, Deadline, SolveTimeout
 from solvers.check import check_panel, choose_leader, validate_draw_input
 from solvers.diagnose import diagnose, propose_relaxations
+from solvers.fair_colgen import ColumnGeneration, ColumnGenerationResult, Deadline, SolveTimeout
 from solvers.fair_types import CandidateType, PanelCounts, build_types, input_digest
 from solvers.model import (
     Candidate,
@@ -84,6 +88,10 @@ from solvers.randomness import check_seed, random_below, random_order
 __all__ = ["Leximin", "Maximin", "SolveTimeout", "marginals_from_panels"]
 
 PROBABILITY_BITS = 32
+# The limit stops an instance that would otherwise hold a request for minutes.
+# NOTE: measured with bench/bench_fair.py on a 2-core AMD EPYC, leximin took about 1 s
+# on 500 candidates but about 50 s on 1,944 candidates in 641 types (9 seats), so pools
+# that large need a higher limit.
 DEFAULT_TIME_LIMIT_SECONDS = 60.0
 
 
@@ -232,6 +240,7 @@ class _Lottery:
             "unreachable": unreachable,
             "lp_solves": result.lp_solves,
             "pricing_calls": result.pricing_calls,
+            "swap_columns": result.swap_columns,
             "stages": result.stages,
         }
         if method.name == "leximin":
@@ -288,7 +297,7 @@ def round_to_dyadic(probabilities: Sequence[float], bits: int = PROBABILITY_BITS
     largest = max(range(len(numerators)), key=lambda i: (numerators[i], -i))
     numerators[largest] += unit - sum(numerators)
     if numerators[largest] <= 0:
-        raise ValueError(f"probabilities {list(probabilities)[:5]}... do not sum to about 1")
+        raise ValueError(f"probabilities {list(probabilities)[:5]}... do not sum to about 1; expected an LP solution")
     return [Fraction(n, unit) for n in numerators]
 
 

@@ -3,13 +3,14 @@
 A panel is a count per type (see `solvers.fair_types`). The master LP, solved with GLOP,
 chooses probabilities for the panels found so far. The pricing problem, solved with
 CP-SAT, finds the valid panel that maximises the dual-weighted sum of per-member
-selection shares; a panel worth more than the LP's bound enters the master. This is the
-method of Flanigan, Gölz, Gupta, Hennig and Procaccia, "Fair algorithms for selecting
-citizens' assemblies", Nature 596 (2021), applied to types instead of people.
+selection shares. When that panel is worth more than the LP's bound, it joins the
+master and the LP is solved again. This is the method of Flanigan, Gölz, Gupta, Hennig
+and Procaccia, "Fair algorithms for selecting citizens' assemblies", Nature 596
+(2021), applied to types instead of people.
 
-Everything here is deterministic: CP-SAT runs with one worker and a fixed seed and
-only proven-optimal answers are used, GLOP answers must be optimal, and columns are
-added in the order they are found. A solve that stops on the time limit raises
+Everything here is deterministic. CP-SAT runs with one worker and a fixed seed, only
+proven-optimal CP-SAT and GLOP solutions are used, and columns are added in the order
+they are found. A solve that stops on the time limit raises
 `SolveTimeout` instead of returning a half-converged lottery.
 """
 
@@ -38,15 +39,17 @@ PRICING_SCALE = 2**40
 # Column generation stops once the proven gap between the LP value and the best panel's
 # bound is at most this.
 GAP_TOLERANCE = 1e-9
-# A stage that stops with a larger gap (because the pricing repeats a known panel) has
-# run into the LP's own tolerances; beyond this it is treated as a failure.
+# A stage may also stop because the pricing returns a panel the LP already has, which
+# happens when the LP's own tolerances hide the last improvement. A gap above this
+# limit at that point is treated as a failure.
 STALL_GAP_LIMIT = 1e-6
-# Leximin fixes a type's level a little below the stage optimum, because GLOP's
-# primal feasibility tolerance is about 1e-9 and later stages must stay feasible.
+# Leximin fixes a type's level a little below the stage optimum, so that later stages
+# stay feasible although GLOP's optimum is only accurate to its tolerances.
 FIX_SLACK = 1e-9
 # A type whose dual weight exceeds this share of the stage's total weight is fixed.
 DUAL_FIX_THRESHOLD = 1e-7
 MAX_COLUMNS = 50_000
+FAST_GLOP_PARAMETERS = "use_scaling: false use_preprocessing: false"
 # Swapped panels added after each priced one (see `solvers.fair_swaps`).
 SWAP_COLUMNS = 5
 
@@ -165,8 +168,8 @@ class PanelModel:
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = CP_SAT_SEED
         # Pricing models are small and solved hundreds of times, so presolve, probing
-        # and symmetry detection cost more than they save (measured: about 2x faster
-        # per solve on a 500-candidate pool with OR-Tools 9.15).
+        # and symmetry detection cost more than they save. Measured with OR-Tools 9.15
+        # on a 2-core AMD EPYC: about 2x faster per solve on a 500-candidate pool.
         solver.parameters.max_presolve_iterations = PRESOLVE_ITERATIONS
         solver.parameters.cp_model_probing_level = 0
         solver.parameters.symmetry_level = 0
@@ -195,11 +198,11 @@ class CoveringModel(PanelModel):
         for t in types:
             self.model.add(self.count[t.index] >= 1).only_enforce_if(self.uses[t.index])
 
-    def find_covering_panel(self, wanted: Sequence[int], deadline: Deadline) -> PanelCounts | None:
-        """Return a valid panel using as many of the `wanted` types as possible, or None if no panel is valid."""
+    def find_covering_panel(self, targets: Sequence[int], deadline: Deadline) -> PanelCounts | None:
+        """Return a valid panel using as many of the `targets` types as possible, or None if no panel is valid."""
         self.model.clear_objective()
-        if wanted:
-            self.model.maximize(cp_model.LinearExpr.sum([self.uses[i] for i in wanted]))
+        if targets:
+            self.model.maximize(cp_model.LinearExpr.sum([self.uses[i] for i in targets]))
         return self._solve(deadline, "searching for panels that cover every candidate")
 
 
@@ -265,11 +268,12 @@ class MasterLP:
         if self.solver is None:
             raise RuntimeError("OR-Tools was built without the GLOP LP solver")
         if fast:
-            # Every coefficient is a share in (0, 1], so the LP needs no scaling; without
-            # scaling and preprocessing GLOP warm-starts from the last basis when a
-            # column arrives (measured: about 3x faster over a column generation run).
-            self.solver.SetSolverSpecificParametersAsString("use_scaling: false use_preprocessing: false")
-        # Shares lie in [0, 1], so the lowest one does too; finite bounds keep GLOP stable.
+            # Every coefficient is a share in (0, 1], so the LP needs no scaling. Without
+            # scaling and preprocessing, GLOP re-solves from the last basis when a column
+            # arrives. Measured on the same pool: about 3x faster over a whole run.
+            self.solver.SetSolverSpecificParametersAsString(FAST_GLOP_PARAMETERS)
+        # Shares lie in [0, 1], so the lowest one does too, and the bound keeps every
+        # intermediate LP bounded.
         self.lowest = self.solver.NumVar(0, 1, "lowest")
         self.total = self.solver.Add(self.solver.Sum([]) == 1, "total")
         self.share = {index: self.solver.Constraint(0, self.solver.infinity(), f"share[{index}]") for index in self.covered}
@@ -308,14 +312,15 @@ class MasterLP:
     def solve(self, deadline: Deadline) -> MasterSolution:
         status = self._run_glop(deadline)
         if status == pywraplp.Solver.ABNORMAL:
-            # GLOP's warm-started state can fail on a degenerate leximin stage while
-            # the same LP built afresh, with scaling and preprocessing, solves. The
-            # rebuild happens at the same point on every run, so results stay
-            # deterministic; the rebuilt LP keeps the safe settings from then on.
+            # GLOP's warm-started state can fail on a degenerate leximin stage, while
+            # the same LP built afresh with scaling and preprocessing solves. The rebuild
+            # happens at the same point on every run, so results stay deterministic.
             log.info("GLOP reported ABNORMAL on the master LP; rebuilding it with %d panels", len(self.columns))
             self.rebuilds += 1
             self._build(fast=False)
             status = self._run_glop(deadline)
+            # Later solves warm-start from this solution with the fast settings again.
+            self.solver.SetSolverSpecificParametersAsString(FAST_GLOP_PARAMETERS)
         if status != pywraplp.Solver.OPTIMAL:
             deadline.remaining("solving the master LP")
             raise RuntimeError(f"GLOP returned status {status} on the master LP; expected OPTIMAL (0)")

@@ -1,8 +1,9 @@
 """Interchangeable candidates grouped into types, and a digest of a lottery's input.
 
 Two candidates are interchangeable when swapping them turns every valid panel into a
-valid panel: they sit in the same group, match the same attribute rules (and the leader
-rule), have the same employer key, and appear in no conflict pair. The fair methods
+valid panel. That holds when they sit in the same group, match the same attribute
+rules and the same leader rule, have the same employer key, and appear in no conflict
+pair. The fair methods
 solve over types instead of people, so a 2,000-person pool with a handful of types
 stays small, and a type's members all get the same selection probability.
 

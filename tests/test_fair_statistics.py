@@ -1,7 +1,7 @@
 """Empirical draw frequencies against the exact lottery, with chi-square tests.
 
-Seeds are SHA-256 of a counter, so every run sees the same draws and a test that
-passes once passes always. The significance level only says how unlikely a correct
+Seeds are SHA-256 of a counter, so every run makes the same draws and a test that
+passes once passes always. The significance level only states how unlikely a correct
 sampler is to fail on the chosen seeds; the skewed samplers below show the checks fail
 when the sampling is wrong.
 """
@@ -78,7 +78,7 @@ def draw_with_method(candidates, rules, distribution, draw_seed):
 
 
 def draw_representatives_only(candidates, rules, distribution, draw_seed):
-    """Skewed: forgets to spread a type's seats over its members."""
+    """Skewed: leaves each type's seats with the representatives instead of random members."""
     index, _value, _denominator = _choose_panel(distribution, draw_seed)
     panel = distribution.panels[index][0]
     by_id = {c.id: c for c in candidates}
