@@ -321,3 +321,32 @@ def test_search_wildcards_are_literal(client, auth, app):
     headers = auth("inspector")
     assert client.get("/api/v1/experts?q=%25", headers=headers).json["total"] == 0
     assert client.get("/api/v1/experts?q=_", headers=headers).json["total"] == 0
+
+
+def test_default_draw_is_fair_and_published(client, auth, app):
+    from fractions import Fraction
+
+    with app.app_context(), unit_of_work() as session:
+        shared = add_institution(session, "北京同一单位司法鉴定所")
+        for _ in range(3):
+            add_expert(session, employer=shared)
+        for _ in range(3):
+            add_expert(session)
+    headers = auth("inspector")
+    task = client.post("/api/v1/tasks", json=_task_body(group_counts={"forensic_clinical": 2}), headers=headers).json
+    assert task["method"] == "leximin"
+    draw = client.post(f"/api/v1/tasks/{task['id']}/draws", json={}, headers=headers).json
+    assert draw["distribution_hash"]
+
+    table = client.get(f"/api/v1/draws/{draw['id']}/candidates", headers=auth("admin")).json["items"]
+    probabilities = [Fraction(item["probability"]) for item in table]
+    assert sum(probabilities) == 2
+    # Three experts share one employer and so at most one seat, yet leximin still gives
+    # all six experts the same chance: 1/3 each, up to the 2**-32 rounding of the lottery.
+    assert len(probabilities) == 6
+    for probability in probabilities:
+        assert abs(probability - Fraction(1, 3)) < Fraction(1, 10**8)
+
+    revealed = client.post(f"/api/v1/draws/{draw['id']}/reveal", json={"supervisor_entropy": ["1"]}, headers=headers).json
+    assert len(revealed["panel"]) == 2
+    assert len({member["employer_name"] for member in revealed["panel"]}) == 2

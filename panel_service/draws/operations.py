@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections import Counter, defaultdict
@@ -12,6 +13,8 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 import solvers
+from solvers.cpsat import SolverSettings
+from solvers.first_feasible import FirstFeasible
 from solvers import check
 from panel_service.audit.operations import record_audit
 from panel_service.db import utcnow
@@ -79,7 +82,8 @@ def exclusion_summary(pool: CandidatePool) -> dict[str, dict[str, int]]:
     return {group: dict(counts) for group, counts in sorted(summary.items())}
 
 
-def _method(name: str):
+def configured_method(name: str, settings: Settings):
+    """Return the selection method `name` with the solver limits of the configuration."""
     if name not in solvers.method_names():
         raise PanelError(
             _l("Unknown selection method %(value)s; expected one of %(expected)s."),
@@ -87,7 +91,11 @@ def _method(name: str):
             value=name,
             expected=", ".join(solvers.method_names()),
         )
-    return solvers.get_method(name)
+    limit = settings.draw.solver_time_limit_seconds
+    if name == FirstFeasible.name:
+        return FirstFeasible(SolverSettings(max_time_in_seconds=limit, num_workers=settings.draw.solver_workers))
+    # The fair methods always solve on one worker, so that a lottery is reproducible.
+    return type(solvers.get_method(name))(time_limit_seconds=limit)
 
 
 def _prepare(method, pool: CandidatePool, rules: PanelRules):
@@ -132,7 +140,7 @@ def commit_draw(
     rules = task_rules(task, pool.conflicts)
     if relaxation is not None:
         rules = relax.apply(rules, relaxation)
-    method = _method(method_name or task.method)
+    method = configured_method(method_name or task.method, settings)
     distribution = _prepare(method, pool, rules)
 
     nonce = secrets.token_bytes(draw_record.NONCE_BYTES)
@@ -184,10 +192,6 @@ def commit_draw(
     return draw
 
 
-# Rows per INSERT statement when storing a draw's candidates.
-INSERT_CHUNK = 1000
-
-
 def _store_candidates(session: Session, draw: Draw, pool: CandidatePool, distribution) -> None:
     marginals = distribution.marginals if distribution is not None else {}
     rows = []
@@ -202,9 +206,25 @@ def _store_candidates(session: Session, draw: Draw, pool: CandidatePool, distrib
                 "probability": draw_record.fraction_text(probability) if probability is not None else None,
             }
         )
-    # Multi-row INSERTs: a 100,000-expert pool gives some 16,000 candidates per draw.
-    for start in range(0, len(rows), INSERT_CHUNK):
-        session.execute(sa.insert(DrawCandidate).values(rows[start : start + INSERT_CHUNK]))
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # A 100,000-expert pool gives some 16,000 candidates per draw; COPY stores them
+        # about ten times faster than batched INSERTs.
+        _copy_candidates(connection, rows)
+    else:
+        connection.execute(DrawCandidate.__table__.insert(), rows)
+
+
+def _copy_candidates(connection, rows: list[dict[str, Any]]) -> None:
+    columns = ("draw_id", "expert_id", "group", "exclusion_reasons", "probability")
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy('COPY draw_candidates (draw_id, expert_id, "group", exclusion_reasons, probability) FROM STDIN') as copy:
+        for row in rows:
+            values = [row[column] for column in columns]
+            values[3] = json.dumps(values[3])
+            copy.write_row(values)
 
 
 def _claim_reveal(session: Session, draw: Draw) -> None:
