@@ -49,7 +49,7 @@ class DatabaseSettings(_Section):
 
 class DrawSettings(_Section):
     former_employer_lookback_years: int = Field(default=3, ge=0, le=50)
-    default_method: Literal["first_feasible", "maximin", "leximin"] = "leximin"
+    default_method: Literal["first_feasible", "maximin", "leximin"] = "maximin"
     solver_time_limit_seconds: float = Field(default=20.0, gt=0, le=3600)
     solver_workers: int = Field(default=1, ge=1, le=64)
 

@@ -334,14 +334,14 @@ def test_default_draw_is_fair_and_published(client, auth, app):
             add_expert(session)
     headers = auth("inspector")
     task = client.post("/api/v1/tasks", json=_task_body(group_counts={"forensic_clinical": 2}), headers=headers).json
-    assert task["method"] == "leximin"
+    assert task["method"] == "maximin"
     draw = client.post(f"/api/v1/tasks/{task['id']}/draws", json={}, headers=headers).json
     assert draw["distribution_hash"]
 
     table = client.get(f"/api/v1/draws/{draw['id']}/candidates", headers=auth("admin")).json["items"]
     probabilities = [Fraction(item["probability"]) for item in table]
     assert sum(probabilities) == 2
-    # Three experts share one employer and so at most one seat, yet leximin still gives
+    # Three experts share one employer and so at most one seat, yet maximin still gives
     # all six experts the same chance: 1/3 each, up to the 2**-32 rounding of the lottery.
     assert len(probabilities) == 6
     for probability in probabilities:
