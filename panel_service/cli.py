@@ -123,8 +123,14 @@ def register_cli(app: Flask) -> None:
 
 def _create_app():
     from panel_service.app import create_app
+    from panel_service.settings import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:
+        # Operators fix configuration; a traceback would bury the key and value at fault.
+        click.echo(f"Configuration error: {error}", err=True)
+        sys.exit(2)
 
 
 def main() -> None:

@@ -86,6 +86,8 @@ def load_record(path: str | Path) -> dict[str, Any]:
         raise UnreadableRecord(f"{path} is not UTF-8 text (invalid byte at offset {error.start})") from None
     except ValueError as error:
         raise UnreadableRecord(f"{path} is not a valid record: {error}") from None
+    except RecursionError:
+        raise UnreadableRecord(f"{path} is nested too deeply to be a record") from None
     return record
 
 

@@ -543,3 +543,11 @@ def test_verifier_survives_changed_types(first_feasible_record):
 
     assert crashed == []
     assert accepted == []
+
+
+def test_deeply_nested_file_is_unreadable(tmp_path):
+    from solvers.verify import main
+
+    path = tmp_path / "nested.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    assert main([str(path)]) == 2

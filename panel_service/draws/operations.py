@@ -227,6 +227,10 @@ def _copy_candidates(connection, rows: list[dict[str, Any]]) -> None:
             copy.write_row(values)
 
 
+def _wrong_state(draw: Draw, template, code: str) -> Conflict:
+    return Conflict(template, code=code, draw=draw.id, state=status_label(draw.status.value))
+
+
 def _claim_reveal(session: Session, draw: Draw) -> None:
     """Move the draw from committed to revealed in one conditional UPDATE.
 
@@ -287,11 +291,10 @@ def reveal_draw(
 ) -> Draw:
     """Derive the seed from the nonce and the entropy entered now, and draw the panel."""
     if draw.status != DrawStatus.committed:
-        raise Conflict(
+        raise _wrong_state(
+            draw,
             _l("Draw %(draw)s is %(state)s; only a committed draw can be revealed, and only once."),
-            code="draw_not_committed",
-            draw=draw.id,
-            state=status_label(draw.status.value),
+            "draw_not_committed",
         )
     check_entropy(supervisor_entropy)
     check_public_value(public_value)
@@ -365,11 +368,10 @@ def replace_member(session: Session, draw: Draw, expert_id: int, actor: User, re
     and the task needs a new draw).
     """
     if draw.status != DrawStatus.revealed:
-        raise Conflict(
+        raise _wrong_state(
+            draw,
             _l("Draw %(draw)s is %(state)s; only a revealed draw has members to replace."),
-            code="draw_not_revealed",
-            draw=draw.id,
-            state=status_label(draw.status.value),
+            "draw_not_revealed",
         )
     if not reason or not reason.strip():
         raise PanelError(_l("Replacing a member needs a reason."), code="reason_required")
@@ -448,11 +450,10 @@ def void_draw(session: Session, draw: Draw, actor: User, reason: str | None) -> 
 
 def publish_draw(session: Session, draw: Draw, actor: User) -> Draw:
     if draw.status != DrawStatus.revealed:
-        raise Conflict(
+        raise _wrong_state(
+            draw,
             _l("Draw %(draw)s is %(state)s; only a revealed draw can be published."),
-            code="draw_not_revealed",
-            draw=draw.id,
-            state=status_label(draw.status.value),
+            "draw_not_revealed",
         )
     draw.published = True
     session.add(draw)

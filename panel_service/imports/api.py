@@ -36,22 +36,24 @@ def _read(form: ImportForm) -> tuple[bytes, str]:
     return form.file.read(), form.file.filename or "upload"
 
 
+def _import(kind: str, form: ImportForm):
+    data, filename = _read(form)
+    run = operations.import_roster if kind == "roster" else operations.import_registry
+    with unit_of_work() as session:
+        outcome = run(session, data, filename, current_user(), dry_run=form.dry_run)
+    return outcome.to_dict(), 200 if form.dry_run else 201
+
+
 @bp.post("/roster")
 @requires(Role.admin)
 def import_roster(form: ImportForm):
-    data, filename = _read(form)
-    with unit_of_work() as session:
-        outcome = operations.import_roster(session, data, filename, current_user(), dry_run=form.dry_run)
-    return outcome.to_dict(), 200 if form.dry_run else 201
+    return _import("roster", form)
 
 
 @bp.post("/registry")
 @requires(Role.admin)
 def import_registry(form: ImportForm):
-    data, filename = _read(form)
-    with unit_of_work() as session:
-        outcome = operations.import_registry(session, data, filename, current_user(), dry_run=form.dry_run)
-    return outcome.to_dict(), 200 if form.dry_run else 201
+    return _import("registry", form)
 
 
 @bp.get("/<int:import_id>")
