@@ -6,12 +6,15 @@ import hashlib
 import json
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from panel_service.audit.models import AuditEntry
 from panel_service.db import utcnow
 
 GENESIS_HASH = "0" * 64
+# Arbitrary constant naming the advisory lock that guards the chain's tail.
+AUDIT_LOCK_KEY = 7_274_001
 
 
 def _entry_hash(previous_hash: str, payload: dict[str, Any]) -> str:
@@ -21,6 +24,9 @@ def _entry_hash(previous_hash: str, payload: dict[str, Any]) -> str:
 
 def record_audit(session: Session, actor, action: str, object_type: str, object_id, details: dict[str, Any]) -> AuditEntry:
     """Append an entry chained to the previous one. `details` must hold no personal data."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise appends until commit, so two transactions never chain to the same entry.
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
     last = session.exec(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
     previous_hash = last.entry_hash if last else GENESIS_HASH
     at = utcnow()
