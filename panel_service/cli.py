@@ -41,7 +41,11 @@ def actor_with_role(session, username: str, roles) -> "User":
 
 
 # Resident ID numbers (and Excel's scientific form of them) in printed reports.
-_ID_NUMBER = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])|[0-9]\.[0-9]{6,}e\+1[0-9]")
+# Separators as hand-kept rosters write them inside ID numbers: spaces and dashes.
+_ID_NUMBER = re.compile(
+    r"(?<![0-9０-９])([0-9０-９]{6})[ \u3000-]?[0-9０-９]{4}[ \u3000-]?[0-9０-９]{4}[ \u3000-]?([0-9０-９]{3}[0-9０-９XxＸｘ])(?![0-9０-９])"
+    r"|[0-9]\.[0-9]{6,}e\+1[0-9]"
+)
 
 
 def mask_personal(text: str) -> str:

@@ -84,3 +84,19 @@ def test_demo_runs_once(runner, app):
     assert "pst_" not in second.output
     token = runner.invoke(args=["issue-token", "demo-admin"])
     assert "pst_" in token.output
+
+
+def test_id_numbers_with_spaces_masked():
+    from panel_service.cli import mask_personal
+
+    assert mask_personal("370102 196008155680") == "370102********5680"
+    assert mask_personal("１１０１０５１９６１１２２７７３１２") == "１１０１０５********７３１２"
+    assert mask_personal("row 12") == "row 12"
+
+
+def test_draw_without_terminal_needs_entropy(runner, make_user, app):
+    _setup(runner, make_user)
+    _create_task(runner)
+    result = runner.invoke(args=["draw", "1", "--as-user", "clerk"])
+    assert result.exit_code == 1
+    assert _count_draws(app) == 0

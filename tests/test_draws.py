@@ -369,3 +369,58 @@ def test_withdrawn_member_not_busy(app, admin):
         operations.replace_member(session, session.merge(draw), leaving.expert_id, session.merge(admin), "本人拒绝", _settings(app))
     reasons = _reasons(app, _commit(app, second, admin))
     assert reasons[leaving.expert_id] == []
+
+
+def test_reveal_refuses_panel_clash(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        add_expert(session)
+        first = add_task(session, admin, {"forensic_clinical": 1}, alternates=0)
+        second = add_task(session, admin, {"forensic_clinical": 1}, alternates=0)
+    first_draw = _commit(app, first, admin)
+    second_draw = _commit(app, second, admin)
+    _reveal(app, first_draw, admin)
+    with pytest.raises(ConflictError) as error:
+        _reveal(app, second_draw, admin)
+    assert error.value.code == "panel_clash"
+
+
+def test_relaxation_only_when_proposed(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(3):
+            add_expert(session)
+        task = add_task(session, admin, {"forensic_clinical": 2}, require_leader=True)
+    with pytest.raises(PanelError) as error:
+        _commit(app, task, admin, relaxation={"code": "drop_leader_rule", "params": {}})
+    assert error.value.code == "invalid_relaxation"
+    for params in ({"group": "forensic_clinical", "from": 2, "to": True}, {"group": "forensic_clinical", "from": 1, "to": 0}):
+        with pytest.raises(PanelError):
+            _commit(app, task, admin, relaxation={"code": "lower_group_count", "params": params})
+
+
+def test_redraw_after_void_is_linked(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(3):
+            add_expert(session)
+        task = add_task(session, admin, {"forensic_clinical": 1})
+    first = _reveal(app, _commit(app, task, admin), admin)
+    with app.app_context(), unit_of_work() as session:
+        operations.void_draw(session, session.merge(first), session.merge(admin), "监督人员未到场")
+    second = _commit(app, task, admin)
+    assert second.replaces_draw_id == first.id
+    assert second.replace_reason == "监督人员未到场"
+
+
+def test_second_replacement_after_empty_seat(app, admin):
+    with app.app_context(), unit_of_work() as session:
+        add_expert(session, group="forensic_pathology")
+        for _ in range(3):
+            add_expert(session)
+        task = add_task(session, admin, {"forensic_clinical": 1, "forensic_pathology": 1}, alternates=2)
+    draw = _reveal(app, _commit(app, task, admin), admin)
+    pathology = next(m for m in _members(app, draw) if m.group == "forensic_pathology" and m.role == MemberRole.member)
+    clinical = next(m for m in _members(app, draw) if m.group == "forensic_clinical" and m.role == MemberRole.member)
+    with app.app_context(), unit_of_work() as session:
+        assert operations.replace_member(session, session.merge(draw), pathology.expert_id, session.merge(admin), "回避", _settings(app)) is None
+    with app.app_context(), unit_of_work() as session:
+        called = operations.replace_member(session, session.merge(draw), clinical.expert_id, session.merge(admin), "本人拒绝", _settings(app))
+    assert called is not None

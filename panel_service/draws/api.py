@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
@@ -44,7 +45,7 @@ class DrawCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: str | None = Field(default=None, max_length=40, description="first_feasible, maximin or leximin")
-    replaces_draw_id: int | None = Field(default=None, description="the draw this one replaces; it is voided")
+    replaces_draw_id: RowId | None = Field(default=None, description="the draw this one replaces; it is voided")
     reason: str | None = Field(default=None, max_length=500, description="why the earlier draw is replaced")
     relaxation: Relaxation | None = Field(default=None, description="a relaxation proposed by a failed draw")
 
@@ -234,7 +235,8 @@ def show(path: DrawPath):
 def candidates(path: DrawPath, query: Page):
     """Every expert of the required groups with exclusion reasons and selection probability."""
     draw = load_draw(path.draw_id)
-    return {"page": query.page, "per_page": query.per_page, "items": _candidates_table(draw, query)}
+    total = get_session().exec(select(sa.func.count()).select_from(DrawCandidate).where(DrawCandidate.draw_id == draw.id)).one()
+    return {"total": total, "page": query.page, "per_page": query.per_page, "items": _candidates_table(draw, query)}
 
 
 @bp.get("/draws/<int:draw_id>/record")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 import sys
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext as _l
 from pydantic import ValidationError
 from sqlmodel import select
 
@@ -113,8 +112,7 @@ def create_task_command(task_type, title, target, sits_from, sits_to, groups, al
     "--entropy",
     "entropy",
     multiple=True,
-    help="Digits typed by a supervisor present; repeatable. When omitted, asked for after the commitment is shown "
-    "(or generated with secrets when there is no terminal).",
+    help="Digits typed by a supervisor present; repeatable. When omitted, asked for after the commitment is shown.",
 )
 @click.option("--public-value", default=None, help="A public random value that did not exist at commitment (drand round, lottery result).")
 @click.option("--method", default=None, help="Override the task's selection method.")
@@ -127,6 +125,12 @@ def draw_command(task_id, entropy, public_value, method, username) -> None:
         # Check the entered values first, so that a typo does not leave a committed draw.
         if entropy:
             operations.check_entropy(entropy)
+        elif not sys.stdin.isatty():
+            # Digits made up by the server would let one operator steer the draw alone.
+            raise PanelError(
+                _l("No supervisor digits were given and there is no terminal to ask for them; pass --entropy."),
+                code="entropy_required",
+            )
         operations.check_public_value(public_value)
         with db.unit_of_work() as session:
             task = session.get(Task, task_id)
@@ -147,10 +151,6 @@ def draw_command(task_id, entropy, public_value, method, username) -> None:
 
 def _ask_entropy() -> tuple[str, ...]:
     """Ask the supervisors present for digits, now that the commitment is shown."""
-    if not sys.stdin.isatty():
-        digits = "".join(secrets.choice("0123456789") for _ in range(20))
-        click.echo(gettext("No supervisor digits given; the server generated %(digits)s.", digits=digits))
-        return (digits,)
     entries = []
     while True:
         text = click.prompt(gettext("Supervisor digits (empty line to finish)"), default="", show_default=False).strip()

@@ -109,7 +109,7 @@ def _unavailable_ids(session: Session, task: Task, groups: list[str]) -> set[int
     return set(session.exec(statement))
 
 
-def _busy_ids(session: Session, task: Task, groups: list[str]) -> set[int]:
+def busy_expert_ids(session: Session, task: Task, groups: list[str]) -> set[int]:
     statement = (
         select(DrawMember.expert_id)
         .join(Draw, Draw.id == DrawMember.draw_id)
@@ -186,7 +186,7 @@ def gather_candidates(session: Session, task: Task, lookback_years: int, pseudon
     total = session.exec(select(sa.func.count()).select_from(Expert)).one()
 
     unavailable = _unavailable_ids(session, task, groups)
-    busy = _busy_ids(session, task, groups)
+    busy = busy_expert_ids(session, task, groups)
     target_reasons = _target_conflicts(session, task, lookback_years)
 
     pool = CandidatePool(candidates=[], excluded={}, expert_ids={}, groups={}, wrong_group_count=total - len(rows))

@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 from collections import Counter, defaultdict
+from dataclasses import replace
 from typing import Any, Sequence
 
 import sqlalchemy as sa
@@ -14,12 +15,13 @@ from sqlmodel import Session, select
 
 import solvers
 from solvers.cpsat import SolverSettings
+from solvers.diagnose import propose_relaxations
 from solvers.first_feasible import FirstFeasible
 from solvers import check
 from panel_service.audit.operations import record_audit
 from panel_service.db import utcnow
 from panel_service.draws import relax
-from panel_service.draws.eligibility import CandidatePool, gather_candidates
+from panel_service.draws.eligibility import CandidatePool, busy_expert_ids, gather_candidates
 from panel_service.draws.messages import InfeasibleDraw, status_label
 from panel_service.draws.models import Draw, DrawCandidate, DrawMember, DrawStatus, MemberRole
 from panel_service.errors import Conflict, PanelError
@@ -52,6 +54,24 @@ def _active_draw(session: Session, task: Task) -> Draw | None:
     return session.exec(statement).first()
 
 
+def _voided_predecessor(session: Session, task: Task) -> tuple[Draw | None, str | None]:
+    """Return the task's last voided draw that no later draw replaces, with its void reason.
+
+    A draw voided on its own (void-draw, then draw again) is still linked to the draw
+    that follows it, so every second draw of a task says why it exists.
+    """
+    replaced = select(Draw.replaces_draw_id).where(Draw.replaces_draw_id.is_not(None))
+    statement = (
+        select(Draw)
+        .where(Draw.task_id == task.id)
+        .where(Draw.status == DrawStatus.voided)
+        .where(Draw.id.not_in(replaced))
+        .order_by(Draw.id.desc())
+    )
+    previous = session.exec(statement).first()
+    return (previous, previous.void_reason) if previous else (None, None)
+
+
 def _draw_task(session: Session, task: Task) -> draw_record.DrawTask:
     institution = session.get(Institution, task.target_institution_id) if task.target_institution_id else None
     return draw_record.DrawTask(
@@ -80,6 +100,21 @@ def exclusion_summary(pool: CandidatePool) -> dict[str, dict[str, int]]:
         for reason in reasons:
             summary[pool.groups[expert_id]][reason] += 1
     return {group: dict(counts) for group, counts in sorted(summary.items())}
+
+
+def _check_proposed(pool: CandidatePool, rules: PanelRules, relaxation: dict[str, Any]) -> None:
+    """Accept only a relaxation the solver proposes for these candidates and rules now.
+
+    A relaxation is a person's answer to a failed draw: on rules that can be met, or in a
+    form the solver did not propose, it would weaken a rule for no reason.
+    """
+    proposals = [{"code": r.code, "params": dict(r.params)} for r in propose_relaxations(pool.candidates, rules)]
+    if {"code": relaxation.get("code"), "params": dict(relaxation.get("params") or {})} not in proposals:
+        raise PanelError(
+            _l("The relaxation %(value)s is not one the service proposes for this task now; draw without it, or choose one of the proposed relaxations."),
+            code="invalid_relaxation",
+            value=str(relaxation)[:200],
+        )
 
 
 def configured_method(name: str, settings: Settings):
@@ -135,10 +170,13 @@ def commit_draw(
         )
     if replaces is not None:
         void_draw(session, replaces, actor, reason)
+    else:
+        replaces, reason = _voided_predecessor(session, task)
 
     pool = gather_candidates(session, task, settings.draw.former_employer_lookback_years, settings.pseudonym.key)
     rules = task_rules(task, pool.conflicts)
     if relaxation is not None:
+        _check_proposed(pool, rules, relaxation)
         rules = relax.apply(rules, relaxation)
     method = configured_method(method_name or task.method, settings)
     distribution = _prepare(method, pool, rules)
@@ -227,6 +265,22 @@ def _copy_candidates(connection, rows: list[dict[str, Any]]) -> None:
             copy.write_row(values)
 
 
+def _refuse_clashes(session: Session, draw: Draw, panel: Sequence[str]) -> None:
+    """Refuse a reveal that seats an expert revealed on another panel since this commit."""
+    by_name = _pseudonym_index(session, draw, panel)
+    task = session.get(Task, draw.task_id)
+    busy = busy_expert_ids(session, task, sorted(task.group_counts))
+    clashing = sorted(expert_id for expert_id in by_name.values() if expert_id in busy)
+    if clashing:
+        names = session.exec(select(Expert.name).where(Expert.id.in_(clashing))).all()
+        raise Conflict(
+            _l("Since this draw was committed, %(names)s joined another panel on overlapping dates; void this draw with that reason and draw again."),
+            code="panel_clash",
+            names="、".join(names),
+            expert_ids=clashing,
+        )
+
+
 def _wrong_state(draw: Draw, template, code: str) -> Conflict:
     return Conflict(template, code=code, draw=draw.id, state=status_label(draw.status.value))
 
@@ -303,6 +357,7 @@ def reveal_draw(
     except draw_record.RecordError as error:
         raise PanelError(_l("The draw could not be revealed: %(problem)s"), code="invalid_reveal", problem=str(error)) from None
 
+    _refuse_clashes(session, draw, full["result"]["panel"])
     _claim_reveal(session, draw)
     draw.record = full
     draw.seed = full["reveal"]["seed"]
@@ -388,9 +443,14 @@ def replace_member(session: Session, draw: Draw, expert_id: int, actor: User, re
     still_drawable = {c.id for c in gather_candidates(session, task, settings.draw.former_employer_lookback_years, settings.pseudonym.key).candidates}
     panel = [by_expert[m.expert_id] for m in members if m.role == MemberRole.member and m.active]
     waiting = [m for m in members if m.role == MemberRole.alternate and m.active]
+    # Seats left empty by earlier withdrawals are vacancies: count each group as it is
+    # now, so that one empty seat does not block every later replacement.
+    rules = draw_record.rules_from_record(draw.record)
+    seated = Counter(m.group for m in members if m.role == MemberRole.member and m.active)
+    rules = replace(rules, group_counts={group: seated[group] for group in rules.group_counts if seated[group]})
     chosen = check.pick_replacement(
         draw_record.candidates_from_record(draw.record),
-        draw_record.rules_from_record(draw.record),
+        rules,
         panel,
         by_expert[expert_id],
         [by_expert[m.expert_id] for m in waiting if by_expert[m.expert_id] in still_drawable],

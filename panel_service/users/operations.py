@@ -67,6 +67,8 @@ def create_user(
         raise PanelError(_l("Only users with the expert role are linked to an expert record."), code="expert_id_unexpected")
     if expert_id is not None and session.get(Expert, expert_id) is None:
         raise NotFound(kind="expert", id=expert_id)
+    if expert_id is not None and session.exec(select(User).where(User.expert_id == expert_id)).first():
+        raise Conflict(_l("Expert %(id)s already has a user."), code="expert_has_user", id=expert_id)
     if session.exec(select(User).where(sa.func.lower(User.username) == username.lower())).first():
         raise Conflict(_l("User name %(value)s is already taken."), code="username_taken", value=username)
 
