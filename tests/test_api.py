@@ -350,3 +350,24 @@ def test_default_draw_is_fair_and_published(client, auth, app):
     revealed = client.post(f"/api/v1/draws/{draw['id']}/reveal", json={"supervisor_entropy": ["1"]}, headers=headers).json
     assert len(revealed["panel"]) == 2
     assert len({member["employer_name"] for member in revealed["panel"]}) == 2
+
+
+def test_public_record_lists_withdrawals(client, auth, app):
+    with app.app_context(), unit_of_work() as session:
+        for _ in range(4):
+            add_expert(session)
+    headers = auth("admin")
+    task = client.post("/api/v1/tasks", json=_task_body(alternates=2), headers=headers).json
+    draw = client.post(f"/api/v1/tasks/{task['id']}/draws", json={}, headers=headers).json
+    revealed = client.post(f"/api/v1/draws/{draw['id']}/reveal", json={"supervisor_entropy": ["7"]}, headers=headers).json
+    leaving = revealed["panel"][0]
+    replaced = client.post(
+        f"/api/v1/draws/{draw['id']}/replacements", json={"expert_id": leaving["expert_id"], "reason": "张三因病"}, headers=headers
+    ).json
+    client.post(f"/api/v1/draws/{draw['id']}/publish", headers=headers)
+
+    public = client.get(f"/api/v1/public/draws/{draw['id']}/record").json
+    assert public["withdrawals"][0]["member"] == leaving["pseudonym"]
+    assert public["withdrawals"][0]["replaced_by"] is not None
+    assert replaced["called_expert_id"] is not None
+    assert "张三" not in str(public)

@@ -245,6 +245,22 @@ def record(path: DrawPath):
     return load_draw(path.draw_id).record
 
 
+def _public_withdrawals(draw: Draw) -> list[dict[str, Any]]:
+    members = get_session().exec(select(DrawMember).where(DrawMember.draw_id == draw.id)).all()
+    ids = {m.expert_id for m in members} | {m.replaces_expert_id for m in members if m.replaces_expert_id}
+    pseudonyms = dict(get_session().exec(select(Expert.id, Expert.pseudonym).where(Expert.id.in_(list(ids)))).all())
+    called = {m.replaces_expert_id: m for m in members if m.replaces_expert_id}
+    return [
+        {
+            "member": pseudonyms[m.expert_id],
+            "replaced_by": pseudonyms[called[m.expert_id].expert_id] if m.expert_id in called else None,
+            "called_at": called[m.expert_id].called_at.isoformat() if m.expert_id in called else None,
+        }
+        for m in sorted(members, key=lambda m: m.position)
+        if m.role == MemberRole.member and not m.active
+    ]
+
+
 @public_bp.get("/draws/<int:draw_id>/record")
 def public_record(path: DrawPath):
     # Open to everyone once an administrator has published the draw: the record contains
@@ -254,6 +270,9 @@ def public_record(path: DrawPath):
         raise NotFound(kind="draw", id=path.draw_id)
     replacement = get_session().exec(select(Draw.id).where(Draw.replaces_draw_id == draw.id)).first()
     return {
+        # Seats that changed after the reveal, under pseudonyms; reasons are free text and
+        # stay internal.
+        "withdrawals": _public_withdrawals(draw),
         # A published draw that was later voided stays public, marked as void. The
         # reason is free text that may name people, so it is not published.
         "status": draw.status.value,
