@@ -371,3 +371,15 @@ def test_public_record_lists_withdrawals(client, auth, app):
     assert public["withdrawals"][0]["replaced_by"] is not None
     assert replaced["called_expert_id"] is not None
     assert "张三" not in str(public)
+
+
+def test_group_names_follow_locale(client, auth, app):
+    with app.app_context(), unit_of_work() as session:
+        add_expert(session, group="forensic_pathology")
+    headers = auth("inspector")
+    task = client.post("/api/v1/tasks", json=_task_body(group_counts={"forensic_pathology": 2}), headers=headers).json
+    chinese = client.post(f"/api/v1/tasks/{task['id']}/draws", json={}, headers=headers).json
+    english = client.post(f"/api/v1/tasks/{task['id']}/draws?lang=en", json={}, headers=headers).json
+    assert "法医病理" in chinese["error"]["message"]
+    assert "forensic pathology" in english["error"]["message"]
+    assert "法医病理" not in english["error"]["message"]

@@ -7,7 +7,7 @@ from typing import Any, Mapping, Sequence
 from flask_babel import gettext, lazy_gettext as _l
 
 from panel_service.errors import PanelError
-from panel_service.pool.taxonomy import EMPLOYER_TYPES_BY_CODE, GROUPS_BY_CODE, SUB_POOLS_BY_CODE
+from panel_service.pool.taxonomy import EMPLOYER_TYPES_BY_CODE, SUB_POOLS_BY_CODE
 
 EXCLUSION_LABELS = {
     "status_term_expired": _l("term expired"),
@@ -24,6 +24,28 @@ EXCLUSION_LABELS = {
     "unavailable": _l("unavailable on the panel's dates"),
     "on_overlapping_panel": _l("already on another panel on overlapping dates"),
     "drawable": _l("drawable"),
+}
+
+GROUP_LABELS = {
+    "forensic_pathology": _l("forensic pathology"),
+    "forensic_clinical": _l("forensic clinical medicine"),
+    "forensic_psychiatry": _l("forensic psychiatry"),
+    "forensic_genetics": _l("forensic genetics"),
+    "forensic_toxicology": _l("forensic toxicology"),
+    "documents": _l("questioned documents"),
+    "traces": _l("trace marks"),
+    "traffic_traces": _l("traffic accident traces"),
+    "trace_evidence": _l("trace evidence"),
+    "audio": _l("audio recordings"),
+    "image": _l("images"),
+    "electronic_data": _l("electronic data"),
+    "pollutant_properties": _l("pollutant properties"),
+    "surface_water_sediment": _l("surface water and sediment"),
+    "air_pollution": _l("air pollution"),
+    "soil_groundwater": _l("soil and groundwater"),
+    "coastal_marine": _l("coastal and marine areas"),
+    "ecosystem": _l("ecosystems"),
+    "other_environmental": _l("other environmental damage"),
 }
 
 STATUS_LABELS = {
@@ -54,6 +76,16 @@ VALUE_LABELS = {
     "academic": _l("university or research institute"),
     "appraisal_institution": _l("appraisal institution"),
     "hospital": _l("hospital"),
+    "university": _l("university"),
+    "research_institute": _l("research institute"),
+    "public_security": _l("public security organ"),
+    "procuratorate": _l("procuratorate"),
+    "court": _l("court"),
+    "state_security": _l("state security organ"),
+    "forensic_medicine": _l("forensic medicine"),
+    "physical_evidence": _l("physical evidence"),
+    "audio_visual": _l("audio-visual and electronic data"),
+    "environmental_damage": _l("environmental damage"),
 }
 
 SHORTFALL_TEMPLATES = {
@@ -84,8 +116,9 @@ COUNTED = _l("%(count)s %(reason)s")
 
 
 def group_name(code: Any) -> str:
-    group = GROUPS_BY_CODE.get(str(code))
-    return group.name if group else str(code)
+    """Return the professional group's name in the reader's locale (Chinese by default)."""
+    label = GROUP_LABELS.get(str(code))
+    return str(label) if label is not None else str(code)
 
 
 def value_label(code: Any) -> str:
