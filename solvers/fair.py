@@ -39,7 +39,8 @@ Draw, given the 32-byte seed (functions from `solvers.randomness`):
 3. O = random_order(seed, all candidate ids). When the rules require a leader, the
    leader is the first panel member in O with title_level == full_senior.
 4. For each group with a positive count, the first `rules.alternates` candidates of
-   that group in O who are not on the panel become alternates. `Selection.alternates`
+   that group in O who are not on the panel and whose marginal probability is above 0
+   become alternates. `Selection.alternates`
    lists all of them in O order.
 
 Alternates. Steps 1-2 read only the labelled `random_below` streams, and O reads only
@@ -144,7 +145,7 @@ class _FairMethod:
         order = random_order(seed, sorted(by_id))
         return Selection(
             panel=panel,
-            alternates=_alternates(order, panel, by_id, rules),
+            alternates=_alternates(order, panel, by_id, rules, distribution.marginals),
             leader=_leader(candidates, rules, panel, order),
             method=self.name,
             method_version=self.version,
@@ -157,7 +158,7 @@ class Maximin(_FairMethod):
     """Maximise the lowest selection probability among reachable candidates."""
 
     name = "maximin"
-    version = "1.0"
+    version = "1.1"
 
     def _optimise(self, generation: ColumnGeneration) -> ColumnGenerationResult:
         return generation.run_maximin()
@@ -167,7 +168,7 @@ class Leximin(_FairMethod):
     """Maximise the lowest selection probability, then the next lowest, and so on."""
 
     name = "leximin"
-    version = "1.0"
+    version = "1.1"
 
     def _optimise(self, generation: ColumnGeneration) -> ColumnGenerationResult:
         return generation.run_leximin()
@@ -366,9 +367,14 @@ def _leader(candidates: Sequence[Candidate], rules: PanelRules, panel: Sequence[
 
 
 def _alternates(
-    order: Sequence[str], panel: Sequence[str], by_id: Mapping[str, Candidate], rules: PanelRules
+    order: Sequence[str],
+    panel: Sequence[str],
+    by_id: Mapping[str, Candidate],
+    rules: PanelRules,
+    marginals: Mapping[str, Fraction],
 ) -> tuple[str, ...]:
-    seated = set(panel)
+    # A candidate on no valid panel (probability 0) could never take a seat.
+    seated = set(panel) | {cid for cid in by_id if marginals.get(cid, Fraction(0)) == 0}
     remaining = {group: rules.alternates for group, count in rules.group_counts.items() if count > 0}
     chosen: list[str] = []
     for candidate_id in order:

@@ -243,7 +243,11 @@ def test_draws_are_valid(pool):
         assert not set(selection.alternates) & set(selection.panel)
         assert list(selection.alternates) == [cid for cid in order if cid in selection.alternates]
         for group, count in rules.group_counts.items():
-            spare = [cid for cid in order if by_id[cid].group == group and cid not in selection.panel]
+            spare = [
+                cid
+                for cid in order
+                if by_id[cid].group == group and cid not in selection.panel and distribution.marginals[cid] > 0
+            ]
             expected = spare[: rules.alternates] if count > 0 else []
             assert [cid for cid in selection.alternates if by_id[cid].group == group] == expected
 
@@ -489,3 +493,26 @@ def test_sample_members_takes_distinct_members():
     assert len(set(picked)) == 4
     assert set(picked) <= set(members)
     assert sorted(sample_members(SEEDS[3], members, 10)) == members
+
+
+def test_alternates_skip_unreachable_candidates():
+    from solvers.fair import Maximin
+    from solvers.model import AttributeRule, Candidate, PanelRules
+
+    candidates = [
+        Candidate(id=f"E-{index:012x}", group="g", attributes={"employer_category": "public_organ" if index < 3 else "other"})
+        for index in range(6)
+    ]
+    rules = PanelRules(
+        group_counts={"g": 1},
+        attribute_rules=(AttributeRule("employer_category", "public_organ", 0, 0),),
+        alternates=5,
+    )
+    method = Maximin()
+    distribution = method.prepare(candidates, rules)
+    for counter in range(20):
+        seed = counter.to_bytes(32, "big")
+        selection = method.draw(candidates, rules, distribution, seed)
+        for alternate in selection.alternates:
+            assert distribution.marginals[alternate] > 0
+        assert len(selection.alternates) == 2

@@ -82,7 +82,7 @@ def draw_representatives_only(candidates, rules, distribution, draw_seed):
     index, _value, _denominator = _choose_panel(distribution, draw_seed)
     panel = distribution.panels[index][0]
     by_id = {c.id: c for c in candidates}
-    return panel, _alternates(random_order(draw_seed, sorted(by_id)), panel, by_id, rules)
+    return panel, _alternates(random_order(draw_seed, sorted(by_id)), panel, by_id, rules, distribution.marginals)
 
 
 def draw_members_from_order(candidates, rules, distribution, draw_seed):
@@ -99,7 +99,7 @@ def draw_members_from_order(candidates, rules, distribution, draw_seed):
         members = set(types[type_index].members)
         panel.extend([cid for cid in order if cid in members][:count])
     panel = tuple(sorted(panel))
-    return panel, _alternates(order, panel, by_id, rules)
+    return panel, _alternates(order, panel, by_id, rules, distribution.marginals)
 
 
 def sample(sampler, count: int = DRAWS):
