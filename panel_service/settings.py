@@ -119,8 +119,11 @@ def _refuse_insecure(settings: Settings) -> None:
             "app.secret_key is the development default or shorter than 32 characters; "
             "production requires PANEL_APP_SECRET_KEY set to a long random value"
         )
-    if settings.pseudonym.key in INSECURE_PSEUDONYM_KEYS:
-        raise ConfigError("pseudonym.key is the development default; production requires PANEL_PSEUDONYM_KEY")
+    if settings.pseudonym.key in INSECURE_PSEUDONYM_KEYS or len(settings.pseudonym.key) < 32:
+        raise ConfigError(
+            "pseudonym.key is the development default or shorter than 32 characters; "
+            "production requires PANEL_PSEUDONYM_KEY set to a long random value"
+        )
 
 
 def load_settings(

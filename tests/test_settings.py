@@ -65,3 +65,9 @@ def test_missing_file_named(tmp_path):
     with pytest.raises(ConfigError) as error:
         load_settings(path=missing, environ={})
     assert str(missing) in str(error.value)
+
+
+def test_production_refuses_short_pseudonym_key():
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ={"PANEL_APP_ENV": "production", "PANEL_APP_SECRET_KEY": STRONG_SECRET, "PANEL_PSEUDONYM_KEY": "x"})
+    assert "pseudonym.key" in str(error.value)
