@@ -9,8 +9,8 @@ alternates per group:
 - HTTP: POST /tasks/{id}/draws then POST /draws/{id}/reveal against a server on
   127.0.0.1 started by this script.
 
-Every repetition uses a new task on a new day, so no draw sees another's panel as a
-clash; 3 % of the experts are unavailable over the whole benchmark window.
+Every repetition uses a new task on a new day, so no earlier panel clashes with a
+later draw. 3 % of the experts are unavailable over the whole benchmark window.
 
     python bench/bench_service.py --sizes 1000 10000 100000 --repeat 30 \
         --database postgresql+psycopg://postgres@127.0.0.1:5432/panel_service_bench

@@ -1,7 +1,7 @@
 """Database engine, sessions and the column types shared by the models.
 
-A request, a CLI command or a scheduler job gets one session, commits it once at the end
-of its unit of work and rolls back on any error; operations only flush.
+A request, a CLI command or a scheduler job gets one session. It commits once at the end
+of its unit of work and rolls back on any error, and operations only flush.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ def select_locale() -> str:
     if not has_request_context():
         return current_app.config.get("PANEL_CLI_LOCALE") or default
 
-    asked = request.args.get("lang")
-    if asked in SUPPORTED_LOCALES:
-        return asked
+    requested = request.args.get("lang")
+    if requested in SUPPORTED_LOCALES:
+        return requested
     header = request.headers.get("Accept-Language", "")
     if not header:
         return default

@@ -1,4 +1,4 @@
-"""Import every table so that SQLModel.metadata (and Alembic) sees the whole schema."""
+"""Import every table so that SQLModel.metadata (and Alembic) contains the whole schema."""
 
 from panel_service.audit.models import AuditEntry
 from panel_service.draws.models import Draw, DrawCandidate, DrawMember

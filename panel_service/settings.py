@@ -19,7 +19,7 @@ INSECURE_PSEUDONYM_KEYS = {"dev-only-pseudonym-key", ""}
 
 
 class ConfigError(Exception):
-    """The configuration names a bad key or value; the message says which and why."""
+    """The configuration contains a bad key or value; the message names it and the reason."""
 
 
 class _Section(BaseModel):
@@ -111,7 +111,7 @@ def _describe(error: ValidationError, data: Mapping[str, Any]) -> str:
     return "invalid configuration: " + "; ".join(problems)
 
 
-def _refuse_insecure(settings: Settings) -> None:
+def _reject_insecure(settings: Settings) -> None:
     if not settings.is_production:
         return
     if settings.app.secret_key in INSECURE_SECRET_KEYS or len(settings.app.secret_key) < 32:
@@ -143,5 +143,5 @@ def load_settings(
     except ValidationError as exc:
         raise ConfigError(_describe(exc, data)) from None
 
-    _refuse_insecure(settings)
+    _reject_insecure(settings)
     return settings

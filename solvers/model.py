@@ -84,7 +84,7 @@ class Selection:
 class Shortfall:
     """One rule that no panel can meet, with the numbers behind it.
 
-    `code` names the rule (see `solvers.diagnose`), `params` holds the numbers a
+    `code` names the rule (see `solvers.diagnose`), and `params` contains the numbers a
     message needs, for example {"group": "法医病理", "required": 2, "available": 1}.
     """
 
@@ -104,7 +104,7 @@ class Relaxation:
 
 
 class InfeasibleError(Exception):
-    """No panel satisfies the rules; `shortfalls` say which rules and why."""
+    """No panel satisfies the rules. `shortfalls` names the rules and the reasons."""
 
     def __init__(self, shortfalls: list[Shortfall], relaxations: list[Relaxation] | None = None):
         super().__init__("; ".join(f"{s.code} {dict(s.params)}" for s in shortfalls) or "infeasible")

@@ -1,6 +1,6 @@
 """Fixtures: the app on SQLite and on PostgreSQL, a clean database per test, users and tokens.
 
-Every test that asks for `app` (directly or through `client`, `session`, `runner`) runs
+Every test that requests `app` (directly or through `client`, `session`, `runner`) runs
 once per backend. The PostgreSQL database is created on 127.0.0.1:5432 for the session
 and dropped at the end; set PANEL_TEST_POSTGRES=0 to run on SQLite only.
 """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 import pytest
@@ -11,6 +10,18 @@ from panel_service.db import unit_of_work
 from tests.factories import add_expert, add_institution
 
 ROLES = ("admin", "inspector", "complaint_handler", "expert")
+
+
+def _task_body(**changes):
+    body = {"task_type": "spot_check", "title": "抽查", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"forensic_clinical": 1}}
+    body.update(changes)
+    return body
+
+
+def _commit_draw(client, headers, **changes) -> dict:
+    """Create a task from `_task_body(**changes)` and commit a draw for it."""
+    task = client.post("/api/v1/tasks", json=_task_body(**changes), headers=headers).json
+    return client.post(f"/api/v1/tasks/{task['id']}/draws", json={}, headers=headers).json
 
 
 def _api_rules(app):
@@ -132,7 +143,7 @@ def test_validation_error_names_field(client, auth):
 def test_expert_role_cannot_create_task(client, auth):
     response = client.post(
         "/api/v1/tasks",
-        json={"task_type": "spot_check", "title": "抽查", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"forensic_clinical": 1}},
+        json=_task_body(),
         headers=auth("expert"),
     )
     assert response.status_code == 403
@@ -197,7 +208,7 @@ def test_infeasible_draw_returns_422_in_chinese(client, auth, app):
     headers = auth("inspector")
     task = client.post(
         "/api/v1/tasks",
-        json={"task_type": "spot_check", "title": "抽查", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"forensic_pathology": 2}},
+        json=_task_body(group_counts={"forensic_pathology": 2}),
         headers=headers,
     ).json
     response = client.post(f"/api/v1/tasks/{task['id']}/draws", json={}, headers=headers)
@@ -212,7 +223,7 @@ def test_infeasible_draw_returns_422_in_chinese(client, auth, app):
 def test_task_rejects_unknown_group(client, auth):
     response = client.post(
         "/api/v1/tasks",
-        json={"task_type": "spot_check", "title": "抽查", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"法医": 2}},
+        json=_task_body(group_counts={"法医": 2}),
         headers=auth("inspector"),
     )
     assert response.status_code == 400
@@ -222,7 +233,6 @@ def test_task_rejects_unknown_group(client, auth):
 def test_openapi_document_served(client):
     document = client.get("/api/v1/docs/openapi.json").json
     assert "/api/v1/tasks" in document["paths"]
-    assert dt.date.today()
 
 
 def test_candidate_table_admin_only(client, auth, app):
@@ -230,12 +240,7 @@ def test_candidate_table_admin_only(client, auth, app):
         for _ in range(3):
             add_expert(session)
     headers = auth("inspector")
-    task = client.post(
-        "/api/v1/tasks",
-        json={"task_type": "report_review", "title": "文书质量评查", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"forensic_clinical": 2}},
-        headers=headers,
-    ).json
-    draw = client.post(f"/api/v1/tasks/{task['id']}/draws", json={}, headers=headers).json
+    draw = _commit_draw(client, headers, task_type="report_review", title="文书质量评查", group_counts={"forensic_clinical": 2})
     assert client.get(f"/api/v1/draws/{draw['id']}/candidates", headers=headers).status_code == 403
     table = client.get(f"/api/v1/draws/{draw['id']}/candidates", headers=auth("admin")).json
     assert len(table["items"]) == 3
@@ -248,12 +253,7 @@ def test_reveal_rejects_bad_entropy(client, auth, app, entropy):
         for _ in range(2):
             add_expert(session)
     headers = auth("inspector")
-    task = client.post(
-        "/api/v1/tasks",
-        json={"task_type": "spot_check", "title": "抽查", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"forensic_clinical": 1}},
-        headers=headers,
-    ).json
-    draw = client.post(f"/api/v1/tasks/{task['id']}/draws", json={}, headers=headers).json
+    draw = _commit_draw(client, headers)
     response = client.post(f"/api/v1/draws/{draw['id']}/reveal", json={"supervisor_entropy": entropy}, headers=headers)
     assert response.status_code == 400
     assert client.get(f"/api/v1/draws/{draw['id']}", headers=headers).json["status"] == "committed"
@@ -286,18 +286,12 @@ def test_unknown_method_on_draw_is_400(client, auth, app):
     headers = auth("inspector")
     task = client.post(
         "/api/v1/tasks",
-        json={"task_type": "spot_check", "title": "抽查", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"forensic_clinical": 1}},
+        json=_task_body(),
         headers=headers,
     ).json
     response = client.post(f"/api/v1/tasks/{task['id']}/draws", json={"method": "nope"}, headers=headers)
     assert response.status_code == 400
     assert "nope" in response.json["error"]["message"]
-
-
-def _task_body(**changes):
-    body = {"task_type": "spot_check", "title": "抽查", "sits_from": "2027-03-01", "sits_to": "2027-03-01", "group_counts": {"forensic_clinical": 1}}
-    body.update(changes)
-    return body
 
 
 @pytest.mark.parametrize(

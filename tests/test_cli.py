@@ -43,8 +43,8 @@ def test_readme_spot_check_flow(runner, make_user, app):
     assert drawn.exit_code == 0, drawn.output
     assert "承诺值" in drawn.output
     assert "组长" in drawn.output
-    shown = runner.invoke(args=["show-draw", "1", "--json"])
-    assert '"commitment"' in shown.output
+    record_output = runner.invoke(args=["show-draw", "1", "--json"])
+    assert '"commitment"' in record_output.output
 
 
 def test_bad_entropy_leaves_no_draw(runner, make_user, app):

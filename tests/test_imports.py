@@ -166,8 +166,8 @@ def test_cli_import_prints_report(runner, make_user, app):
     assert "1.10108198109074e+17" not in result.output
     assert _count(app, Expert) == 0
 
-    shown = runner.invoke(args=["import-roster", str(ROSTER), "--as-user", "clerk", "--dry-run", "--show-personal-data"])
-    assert "1.10108198109074e+17" in shown.output
+    unmasked = runner.invoke(args=["import-roster", str(ROSTER), "--as-user", "clerk", "--dry-run", "--show-personal-data"])
+    assert "1.10108198109074e+17" in unmasked.output
 
 
 def test_removed_status_survives_reimport(imported, client, app, admin_headers):

@@ -76,7 +76,10 @@ def mask_email(value: str | None) -> str | None:
 
 
 def sees_personal_data(user: User, expert_id: int | None = None) -> bool:
-    """Admins see every expert's personal data; an expert sees only their own."""
+    """Return whether `user` may read the personal data of `expert_id`.
+
+    Admins may read every expert's; an expert only their own.
+    """
     if user.role == Role.admin:
         return True
     return user.role == Role.expert and expert_id is not None and user.expert_id == expert_id

@@ -233,7 +233,7 @@ def show(path: DrawPath):
 @bp.get("/draws/<int:draw_id>/candidates")
 @requires(Role.admin)
 def candidates(path: DrawPath, query: Page):
-    """Every expert of the required groups with exclusion reasons and selection probability."""
+    """List every expert of the required groups with exclusion reasons and selection probability."""
     draw = load_draw(path.draw_id)
     total = get_session().exec(select(sa.func.count()).select_from(DrawCandidate).where(DrawCandidate.draw_id == draw.id)).one()
     return {"total": total, "page": query.page, "per_page": query.per_page, "items": _candidates_table(draw, query)}

@@ -1,4 +1,4 @@
-"""Who may be drawn for a task, and why everyone else may not.
+"""Eligibility of experts for a task, with the reasons that exclude the others.
 
 Candidates are filtered in SQL by group (an indexed column), and every other check runs
 over the rows of the required groups only. Each expert of a required group ends up
@@ -90,7 +90,7 @@ _EXPERT_COLUMNS = (
 def _status_reasons(row, task: Task) -> list[str]:
     status = ExpertStatus(row.status)
     reasons = [] if status == ExpertStatus.active else [STATUS_PREFIX + status.value]
-    # The term must cover every day the panel sits, whatever the status said at import.
+    # The term must cover every day the panel sits, whatever status the import recorded.
     if row.term_end is not None and row.term_end < task.sits_to and status != ExpertStatus.term_expired:
         reasons.append(TERM_EXPIRED)
     if row.term_start is not None and row.term_start > task.sits_from:

@@ -58,7 +58,7 @@ def _voided_predecessor(session: Session, task: Task) -> tuple[Draw | None, str 
     """Return the task's last voided draw that no later draw replaces, with its void reason.
 
     A draw voided on its own (void-draw, then draw again) is still linked to the draw
-    that follows it, so every second draw of a task says why it exists.
+    that follows it, so every second draw of a task records why it exists.
     """
     replaced = select(Draw.replaces_draw_id).where(Draw.replaces_draw_id.is_not(None))
     statement = (
@@ -105,8 +105,8 @@ def exclusion_summary(pool: CandidatePool) -> dict[str, dict[str, int]]:
 def _check_proposed(pool: CandidatePool, rules: PanelRules, relaxation: dict[str, Any]) -> None:
     """Accept only a relaxation the solver proposes for these candidates and rules now.
 
-    A relaxation is a person's answer to a failed draw: on rules that can be met, or in a
-    form the solver did not propose, it would weaken a rule for no reason.
+    A relaxation is a person's choice after a failed draw. Applied to rules that can be
+    met, or in a form the solver did not propose, it would weaken a rule for no reason.
     """
     proposals = [{"code": r.code, "params": dict(r.params)} for r in propose_relaxations(pool.candidates, rules)]
     if {"code": relaxation.get("code"), "params": dict(relaxation.get("params") or {})} not in proposals:
@@ -265,8 +265,8 @@ def _copy_candidates(connection, rows: list[dict[str, Any]]) -> None:
             copy.write_row(values)
 
 
-def _refuse_clashes(session: Session, draw: Draw, panel: Sequence[str]) -> None:
-    """Refuse a reveal that seats an expert revealed on another panel since this commit."""
+def _reject_clashes(session: Session, draw: Draw, panel: Sequence[str]) -> None:
+    """Reject a reveal that seats an expert revealed on another panel since this commit."""
     by_name = _pseudonym_index(session, draw, panel)
     task = session.get(Task, draw.task_id)
     busy = busy_expert_ids(session, task, sorted(task.group_counts))
@@ -288,7 +288,7 @@ def _wrong_state(draw: Draw, template, code: str) -> Conflict:
 def _claim_reveal(session: Session, draw: Draw) -> None:
     """Move the draw from committed to revealed in one conditional UPDATE.
 
-    Two reveals sent at the same moment both read "committed"; only one UPDATE can match
+    Two reveals sent at the same moment both read "committed". Only one UPDATE can match
     the condition, so the other gets 409 instead of a second seed and panel.
     """
     claimed = session.execute(
@@ -357,7 +357,7 @@ def reveal_draw(
     except draw_record.RecordError as error:
         raise PanelError(_l("The draw could not be revealed: %(problem)s"), code="invalid_reveal", problem=str(error)) from None
 
-    _refuse_clashes(session, draw, full["result"]["panel"])
+    _reject_clashes(session, draw, full["result"]["panel"])
     _claim_reveal(session, draw)
     draw.record = full
     draw.seed = full["reveal"]["seed"]

@@ -23,7 +23,11 @@ REMOVAL_GROUNDS = {"withdrawal", "unable_to_serve", "other_unsuitability"} | BAN
 
 
 def allow_over_70(session: Session, expert: Expert, actor: User, note: str) -> Expert:
-    """Record the decision that an expert over seventy may serve (the Measures say "generally")."""
+    """Record the decision that an expert over seventy may serve.
+
+    The association's measures set the age limit at "generally" not over 70, so a
+    recorded decision can lift it.
+    """
     if not note.strip():
         raise PanelError(_l("A decision needs a written reason."), code="reason_required")
     if expert.status != ExpertStatus.pending_review or OVER_70 not in (expert.status_reasons or []):

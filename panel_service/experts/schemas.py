@@ -1,4 +1,4 @@
-"""API shapes of experts: what each role sees."""
+"""API shapes of experts, with personal data masked by role."""
 
 from __future__ import annotations
 
